@@ -1,0 +1,25 @@
+package environ
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestMerge(t *testing.T) {
+	got := Merge([]string{"A=1", "B=2", "C=x=y"}, map[string]string{"B": "3", "D": "4"})
+	want := []string{"A=1", "B=3", "C=x=y", "D=4"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Merge = %q", got)
+	}
+}
+
+func TestMapAndOS(t *testing.T) {
+	m := Map{"X": "1"}
+	if Get(m, "X") != "1" || Get(m, "Y") != "" {
+		t.Fatal("map lookup")
+	}
+	t.Setenv("KEYLESS_ENVIRON_TEST", "v")
+	if Get(OS(), "KEYLESS_ENVIRON_TEST") != "v" {
+		t.Fatal("os lookup")
+	}
+}

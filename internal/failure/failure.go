@@ -1,0 +1,134 @@
+package failure
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Families. Callers branch with errors.Is; Code maps them to exit codes.
+var (
+	// ErrDenied: the policy, an allow-list or a cloud refused the request.
+	ErrDenied = errors.New("denied")
+	// ErrUsage: bad input: a flag, a policy file, a claims or key file.
+	ErrUsage = errors.New("bad input")
+	// ErrToken: no OIDC token could be obtained from the CI platform or source.
+	ErrToken = errors.New("token unavailable")
+	// ErrVerify: a token was obtained but failed verification.
+	ErrVerify = errors.New("token not valid")
+	// ErrExchange: a cloud's token service rejected the exchange.
+	ErrExchange = errors.New("exchange failed")
+	// ErrNetwork: a remote service could not be reached in time.
+	ErrNetwork = errors.New("network")
+	// ErrOutput: credentials could not be handed over (files, job environment).
+	ErrOutput = errors.New("output")
+)
+
+// Exit codes, documented in the README.
+const (
+	CodeOK       = 0
+	CodeDenied   = 1
+	CodeUsage    = 2
+	CodeToken    = 3
+	CodeVerify   = 4
+	CodeExchange = 5
+	CodeNetwork  = 6
+	CodeOutput   = 7
+	CodeInternal = 10
+)
+
+var codes = []struct {
+	err  error
+	code int
+}{
+	{ErrUsage, CodeUsage},
+	{ErrVerify, CodeVerify},
+	{ErrToken, CodeToken},
+	{ErrNetwork, CodeNetwork},
+	{ErrExchange, CodeExchange},
+	{ErrDenied, CodeDenied},
+	{ErrOutput, CodeOutput},
+}
+
+// Code is the exit code for err: 0 for nil, the family's code, or
+// CodeInternal for an error nobody classified.
+func Code(err error) int {
+	if err == nil {
+		return CodeOK
+	}
+	var c coded
+	if errors.As(err, &c) {
+		return c.ExitCode()
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return CodeInternal
+}
+
+// coded lets an error choose its own exit code (exec returns the child's).
+type coded interface{ ExitCode() int }
+
+type marked struct {
+	err    error
+	family error
+	hint   string
+}
+
+func (m *marked) Error() string   { return m.err.Error() }
+func (m *marked) Unwrap() []error { return []error{m.err, m.family} }
+
+// Mark puts err in a family, keeping its message. hint may be empty.
+func Mark(family, err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &marked{err: err, family: family, hint: hint}
+}
+
+// New formats a message in a family with a hint.
+func New(family error, hint, format string, args ...any) error {
+	return Mark(family, fmt.Errorf(format, args...), hint)
+}
+
+// Usage is shorthand for New(ErrUsage, …).
+func Usage(hint, format string, args ...any) error {
+	return New(ErrUsage, hint, format, args...)
+}
+
+// Hint returns the outermost non-empty hint in err's chain.
+func Hint(err error) string {
+	for err != nil {
+		if m, ok := err.(*marked); ok {
+			if m.hint != "" {
+				return m.hint
+			}
+			err = m.err
+			continue
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if h := Hint(e); h != "" {
+					return h
+				}
+			}
+			return ""
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// ExitError carries an exit code chosen by someone else, such as the command
+// that `keyless exec` ran; it prints nothing of its own.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// ExitCode implements coded.
+func (e *ExitError) ExitCode() int { return e.Code }
