@@ -1,0 +1,35 @@
+package app
+
+import (
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/keyless-dev/keyless/internal/environ"
+)
+
+// Runtime is what the edges inject: the environment, the streams, the clock
+// and the HTTP client. Tests build one over fakes; the CLI builds the real one.
+type Runtime struct {
+	Env              environ.Env
+	Stdin            io.Reader
+	Stdout, Stderr   io.Writer
+	StdoutIsTerminal bool
+	StderrIsTerminal bool
+	Now              func() time.Time
+	// HTTPClient, when set, replaces the retrying client keyless builds
+	// (tests point it at loopback fakes, some with their own TLS roots).
+	HTTPClient *http.Client
+	// Executable is the absolute path of this keyless binary, written into
+	// refreshable credential configs that call it back.
+	Executable string
+	// WorkDir is where a policy file is looked for when none is named.
+	WorkDir string
+}
+
+func (rt Runtime) now() time.Time {
+	if rt.Now != nil {
+		return rt.Now()
+	}
+	return time.Now()
+}
