@@ -100,14 +100,14 @@ func Usage(hint, format string, args ...any) error {
 // Hint returns the outermost non-empty hint in err's chain.
 func Hint(err error) string {
 	for err != nil {
-		if m, ok := err.(*marked); ok {
+		if m, ok := err.(*marked); ok { //nolint:errorlint // walking the chain by hand, one link at a time
 			if m.hint != "" {
 				return m.hint
 			}
 			err = m.err
 			continue
 		}
-		switch u := err.(type) {
+		switch u := err.(type) { //nolint:errorlint // as above
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:

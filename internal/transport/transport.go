@@ -92,7 +92,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if !retryable(req, status, err) || attempt >= t.o.Attempts {
 			if err != nil && lastErr != nil && req.Context().Err() != nil {
-				return nil, fmt.Errorf("%w (after %d attempts; last: %v)", err, attempt, lastErr)
+				return nil, fmt.Errorf("%w (after %d attempts; last: %w)", err, attempt, lastErr)
 			}
 			return resp, err
 		}
@@ -108,7 +108,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.o.OnRetry(attempt, req, status, err, wait)
 		}
 		if err := t.o.Sleep(req.Context(), wait); err != nil {
-			return nil, fmt.Errorf("%w (after %d attempts; last: %v)", err, attempt, lastErr)
+			return nil, fmt.Errorf("%w (after %d attempts; last: %w)", err, attempt, lastErr)
 		}
 	}
 }
