@@ -1,0 +1,177 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/keyless-dev/keyless/internal/claims"
+)
+
+// Decision is the outcome of evaluating claims against a policy, with
+// everything needed to explain it.
+type Decision struct {
+	Allowed bool `json:"allowed"`
+	// Rule is the deciding rule: the matching deny rule, or the allow rule
+	// whose grant is used (with targets, the one granting the first target).
+	// Empty when no rule decided.
+	Rule string `json:"rule,omitempty"`
+	// Reason says why in one sentence.
+	Reason string `json:"reason"`
+	// Grant is what the token may receive: without targets the deciding
+	// rule's grant, with targets the granted entries. Empty when denied.
+	Grant   Grant          `json:"grant"`
+	Targets []TargetResult `json:"targets,omitempty"`
+	Rules   []RuleResult   `json:"rules"`
+}
+
+// TargetResult says whether and by which rule a requested target is granted.
+type TargetResult struct {
+	Target  Target `json:"target"`
+	Granted bool   `json:"granted"`
+	Rule    string `json:"rule,omitempty"`
+}
+
+// RuleResult is one rule's evaluation, every condition included.
+type RuleResult struct {
+	Name       string            `json:"name"`
+	Effect     Effect            `json:"effect"`
+	Matched    bool              `json:"matched"`
+	Conditions []ConditionResult `json:"conditions"`
+}
+
+// ConditionResult compares one claim: the first of every rule is the issuer.
+type ConditionResult struct {
+	// Key is the concept or claim as written in the policy ("issuer" for
+	// the issuer check).
+	Key string `json:"key"`
+	// Claim is the token claim compared; Part "path" marks a path part.
+	Claim    string   `json:"claim"`
+	Part     Part     `json:"part,omitempty"`
+	Expected string   `json:"expected"`
+	Actual   []string `json:"actual,omitempty"`
+	Missing  bool     `json:"missing,omitempty"`
+	OK       bool     `json:"ok"`
+}
+
+type claimVals struct {
+	vals []string
+	ok   bool
+	done bool
+}
+
+// Evaluate decides whether the claims may receive the targets (or, with no
+// targets, the first matching allow rule's grant). It never fails: a policy
+// that compiled can always be evaluated.
+func (p *Policy) Evaluate(c claims.Claims, targets ...Target) Decision {
+	cache := make([]claimVals, len(p.claimNames))
+	get := func(cc *compiledClaim) claimVals {
+		v := &cache[cc.idx]
+		if !v.done {
+			v.vals, v.ok = c.Values(cc.Claim)
+			v.done = true
+		}
+		return *v
+	}
+	conds := make([]ConditionResult, p.nConds)
+	results := make([]RuleResult, len(p.rules))
+	test := func(key string, cc *compiledClaim) ConditionResult {
+		cv := get(cc)
+		r := ConditionResult{Key: key, Claim: cc.Claim, Part: cc.Part, Expected: cc.expected, Actual: cv.vals}
+		if !cv.ok {
+			r.Missing = true
+			return r
+		}
+		for _, v := range cv.vals {
+			if cc.test(v) {
+				r.OK = true
+				break
+			}
+		}
+		return r
+	}
+	next := 0
+	for i, r := range p.rules {
+		rc := conds[next : next : next+r.nConds]
+		next += r.nConds
+		matched := true
+		ic := test("issuer", r.issuerCond)
+		matched = matched && ic.OK
+		rc = append(rc, ic)
+		for _, cond := range r.conds {
+			for _, cc := range cond.claims {
+				res := test(cond.key, cc)
+				matched = matched && res.OK
+				rc = append(rc, res)
+			}
+		}
+		results[i] = RuleResult{Name: r.name, Effect: r.effect, Matched: matched, Conditions: rc}
+	}
+	d := Decision{Rules: results}
+	for i, r := range p.rules {
+		if r.effect == Deny && results[i].Matched {
+			d.Rule = r.name
+			d.Reason = "deny rule " + r.name + " matches"
+			for _, t := range targets {
+				d.Targets = append(d.Targets, TargetResult{Target: t})
+			}
+			return d
+		}
+	}
+	if len(targets) == 0 {
+		for i, r := range p.rules {
+			if r.effect == Allow && results[i].Matched {
+				d.Allowed = true
+				d.Rule = r.name
+				d.Reason = "allow rule " + r.name + " matches"
+				d.Grant = r.grant.clone()
+				return d
+			}
+		}
+		d.Reason = "no allow rule matches"
+		return d
+	}
+	d.Allowed = true
+	var missing []string
+	for _, t := range targets {
+		tr := TargetResult{Target: t}
+		for i, r := range p.rules {
+			if r.effect != Allow || !results[i].Matched {
+				continue
+			}
+			if g, ok := r.grant.grants(t); ok {
+				tr.Granted, tr.Rule = true, r.name
+				d.Grant.add(g)
+				if d.Rule == "" {
+					d.Rule = r.name
+				}
+				break
+			}
+		}
+		if !tr.Granted {
+			d.Allowed = false
+			missing = append(missing, t.String())
+		}
+		d.Targets = append(d.Targets, tr)
+	}
+	if !d.Allowed {
+		d.Rule = ""
+		d.Grant = Grant{}
+		anyAllow := false
+		for i, r := range p.rules {
+			if r.effect == Allow && results[i].Matched {
+				anyAllow = true
+			}
+		}
+		if anyAllow {
+			d.Reason = "no matching allow rule grants " + strings.Join(missing, ", ")
+		} else {
+			d.Reason = "no allow rule matches"
+		}
+		return d
+	}
+	if len(targets) == 1 {
+		d.Reason = "allow rule " + d.Rule + " grants " + targets[0].String()
+	} else {
+		d.Reason = "every target is granted"
+	}
+	return d
+}

@@ -1,0 +1,807 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/keyless-dev/keyless/internal/claims"
+	"github.com/keyless-dev/keyless/internal/failure"
+)
+
+// MaxSize bounds a policy file.
+const MaxSize = 1 << 20
+
+// Load reads and compiles a policy file.
+func Load(path string) (*Policy, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, failure.Mark(failure.ErrUsage, fmt.Errorf("policy: %w", err), "check the --policy path")
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, failure.Mark(failure.ErrUsage, fmt.Errorf("policy: read %s: %w", path, err), "check the --policy path")
+	}
+	return Parse(path, data)
+}
+
+// Parse compiles a policy; name is used in error messages (a file name).
+func Parse(name string, data []byte) (*Policy, error) {
+	if len(data) > MaxSize {
+		return nil, failure.Usage("a policy is a small YAML file; check the path", "%s: policy is larger than %d bytes", name, MaxSize)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, failure.Usage("start from one of the example policies (keyless policy schema prints the format)", "%s: policy file is empty", name)
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, failure.Usage("fix the YAML syntax at that line", "%s: %s", name, yamlError(err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		line := extra.Line
+		if err != nil {
+			return nil, failure.Usage("fix the YAML syntax at that line", "%s: %s", name, yamlError(err))
+		}
+		return nil, failure.Usage("put the whole policy in one YAML document (remove the ---)", "%s:%d: a second YAML document", name, line)
+	}
+	l := &loader{name: name}
+	p, err := l.policy(&doc)
+	if err != nil {
+		return nil, err
+	}
+	p.name = name
+	return p, nil
+}
+
+// yamlError strips the library's prefix; its messages already carry a line.
+func yamlError(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	return "invalid YAML: " + s
+}
+
+type loader struct {
+	name string
+}
+
+// errAt builds the one message a user sees: file:line: where: what, and a
+// hint saying what to do.
+func (l *loader) errAt(n *yaml.Node, where, hint, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if where != "" {
+		msg = where + ": " + msg
+	}
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	if line > 0 {
+		return failure.Usage(hint, "%s:%d: %s", l.name, line, msg)
+	}
+	return failure.Usage(hint, "%s: %s", l.name, msg)
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return "nothing (null)"
+		case "!!int":
+			return "a number"
+		case "!!float":
+			return "a number"
+		case "!!bool":
+			return "a boolean"
+		}
+		return "a string"
+	}
+	return "something else"
+}
+
+// mapping checks n is a mapping with unique, known keys and returns them in
+// order.
+func (l *loader) mapping(n *yaml.Node, where string, known []string, hint string) ([][2]*yaml.Node, error) {
+	if n.Kind == yaml.AliasNode {
+		return nil, l.errAt(n, where, "write the value out in full", "YAML aliases are not supported")
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, l.errAt(n, where, hint, "expected a mapping (key: value lines), found %s", kindName(n))
+	}
+	seen := map[string]bool{}
+	var out [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode || v.Kind == yaml.AliasNode {
+			return nil, l.errAt(k, where, "write the value out in full", "YAML aliases are not supported")
+		}
+		if k.Kind != yaml.ScalarNode {
+			return nil, l.errAt(k, where, hint, "a key must be a plain name, found %s", kindName(k))
+		}
+		if k.Value == "<<" && k.Tag == "!!merge" {
+			return nil, l.errAt(k, where, "write the keys out in full", "YAML merge keys (<<) are not supported")
+		}
+		if seen[k.Value] {
+			return nil, l.errAt(k, where, "remove one of them", "key %q appears twice", k.Value)
+		}
+		seen[k.Value] = true
+		if known != nil && !contains(known, k.Value) {
+			h := "the keys here are: " + strings.Join(known, ", ")
+			if s := closest(k.Value, known); s != "" {
+				h = fmt.Sprintf("did you mean %q? ", s) + h
+			}
+			return nil, l.errAt(k, where, h, "unknown key %q", k.Value)
+		}
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func closest(s string, cands []string) string {
+	best, bestD := "", 3
+	for _, c := range cands {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// str reads a string scalar; numbers and booleans are refused so a typo like
+// "effect: yes" is not silently a string.
+func (l *loader) str(n *yaml.Node, where, hint string) (string, error) {
+	if n.Kind == yaml.AliasNode {
+		return "", l.errAt(n, where, "write the value out in full", "YAML aliases are not supported")
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		return "", l.errAt(n, where, hint, "expected a string, found %s", kindName(n))
+	}
+	if strings.TrimSpace(n.Value) == "" {
+		return "", l.errAt(n, where, hint, "empty value")
+	}
+	return n.Value, nil
+}
+
+// matchValue reads a scalar a claim is compared with: strings as written,
+// booleans as "true"/"false", numbers as decimal strings, the way claims are
+// normalized.
+func (l *loader) matchValue(n *yaml.Node, where string) (string, error) {
+	const hint = `write a string, a list of strings, {glob: "…"} or {regex: "…"}`
+	if n.Kind == yaml.AliasNode {
+		return "", l.errAt(n, where, "write the value out in full", "YAML aliases are not supported")
+	}
+	if n.Kind != yaml.ScalarNode {
+		return "", l.errAt(n, where, hint, "expected a value, found %s", kindName(n))
+	}
+	switch n.ShortTag() {
+	case "!!str":
+		if n.Value == "" {
+			return "", l.errAt(n, where, "an empty string matches only an empty claim; remove the condition or give a value", "empty value")
+		}
+		return n.Value, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return "", l.errAt(n, where, hint, "bad boolean %q", n.Value)
+		}
+		return strconv.FormatBool(b), nil
+	case "!!int":
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return strconv.FormatInt(i, 10), nil
+		}
+		return n.Value, nil
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return "", l.errAt(n, where, hint, "bad number %q", n.Value)
+		}
+		s, _ := claims.Normalize(f)
+		return s, nil
+	case "!!null":
+		return "", l.errAt(n, where, "give a value, or remove the condition", "no value")
+	}
+	return "", l.errAt(n, where, hint, "unsupported value %q (tag %s)", n.Value, n.ShortTag())
+}
+
+var (
+	nameRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	awsRoleRE     = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	gcpProviderRE = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{1,63}/providers/[a-z0-9-]{1,63}$`)
+	gcpSARE       = regexp.MustCompile(`^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
+	guidRE        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	tenantRE      = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$`)
+)
+
+func (l *loader) policy(doc *yaml.Node) (*Policy, error) {
+	root := doc
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			return nil, l.errAt(nil, "", "start from one of the example policies", "policy file is empty")
+		}
+		root = doc.Content[0]
+	}
+	top, err := l.mapping(root, "", []string{"version", "issuers", "rules"}, "a policy has version: 1, issuers: and rules:")
+	if err != nil {
+		return nil, err
+	}
+	p := &Policy{issuers: map[string]issuer{
+		"github": {name: "github", url: DefaultGitHubIssuer, platform: GitHub},
+		"gitlab": {name: "gitlab", url: DefaultGitLabIssuer, platform: GitLab},
+	}}
+	var version, rulesNode *yaml.Node
+	for _, kv := range top {
+		switch kv[0].Value {
+		case "version":
+			version = kv[1]
+		case "issuers":
+			if err := l.issuers(p, kv[1]); err != nil {
+				return nil, err
+			}
+		case "rules":
+			rulesNode = kv[1]
+		}
+	}
+	if version == nil {
+		return nil, l.errAt(root, "", "add version: 1 at the top", "version is missing")
+	}
+	if version.Kind != yaml.ScalarNode || version.ShortTag() != "!!int" || version.Value != "1" {
+		return nil, l.errAt(version, "version", "write version: 1 (the only format this keyless reads)", "unsupported version %q", version.Value)
+	}
+	if rulesNode == nil {
+		return nil, l.errAt(root, "", "add a rules: list; without rules every token is denied", "rules are missing")
+	}
+	if rulesNode.Kind != yaml.SequenceNode {
+		return nil, l.errAt(rulesNode, "rules", "rules is a list: each rule starts with \"- name: …\"", "expected a list, found %s", kindName(rulesNode))
+	}
+	if len(rulesNode.Content) == 0 {
+		return nil, l.errAt(rulesNode, "rules", "add at least one allow rule; without rules every token is denied", "no rules")
+	}
+	names := map[string]int{}
+	claimIdx := map[string]int{}
+	for i, rn := range rulesNode.Content {
+		r, err := l.rule(p, rn, i)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := names[r.name]; dup {
+			return nil, l.errAt(rn, fmt.Sprintf("rules[%d]", i), "give every rule its own name; decisions name the rule", "rule name %q is already used at line %d", r.name, prev)
+		}
+		names[r.name] = r.line
+		index := func(c *compiledClaim) {
+			idx, ok := claimIdx[c.Claim]
+			if !ok {
+				idx = len(p.claimNames)
+				claimIdx[c.Claim] = idx
+				p.claimNames = append(p.claimNames, c.Claim)
+			}
+			c.idx = idx
+		}
+		index(r.issuerCond)
+		for _, c := range r.conds {
+			for _, m := range c.claims {
+				index(m)
+			}
+		}
+		p.nConds += r.nConds
+		p.rules = append(p.rules, r)
+	}
+	return p, nil
+}
+
+func (l *loader) issuers(p *Policy, n *yaml.Node) error {
+	const hint = "issuers maps a name to a URL, e.g. github: https://token.actions.githubusercontent.com"
+	kvs, err := l.mapping(n, "issuers", nil, hint)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		name := kv[0].Value
+		where := "issuers." + name
+		if !nameRE.MatchString(name) {
+			return l.errAt(kv[0], where, "use letters, digits, '.', '_' and '-'", "bad issuer name %q", name)
+		}
+		is := issuer{name: name, line: kv[0].Line}
+		var urlNode *yaml.Node
+		switch kv[1].Kind {
+		case yaml.MappingNode:
+			fields, err := l.mapping(kv[1], where, []string{"url", "platform"}, "an issuer is a URL, or {url: …, platform: github|gitlab}")
+			if err != nil {
+				return err
+			}
+			for _, f := range fields {
+				switch f[0].Value {
+				case "url":
+					urlNode = f[1]
+				case "platform":
+					s, err := l.str(f[1], where+".platform", "platform is github, gitlab or generic")
+					if err != nil {
+						return err
+					}
+					switch s {
+					case "github":
+						is.platform = GitHub
+					case "gitlab":
+						is.platform = GitLab
+					case "generic":
+						is.platform = Generic
+					default:
+						return l.errAt(f[1], where+".platform", "platform is github, gitlab or generic", "unknown platform %q", s)
+					}
+				}
+			}
+			if urlNode == nil {
+				return l.errAt(kv[1], where, "add url: https://…", "url is missing")
+			}
+		default:
+			urlNode = kv[1]
+			is.platform = inferPlatform(name, "")
+		}
+		u, err := l.str(urlNode, where, hint)
+		if err != nil {
+			return err
+		}
+		if err := checkIssuerURL(u); err != nil {
+			return l.errAt(urlNode, where, "an issuer is the exact iss of its tokens, e.g. https://token.actions.githubusercontent.com", "%v", err)
+		}
+		is.url = u
+		if kv[1].Kind != yaml.MappingNode {
+			is.platform = inferPlatform(name, u)
+		}
+		p.issuers[name] = is
+	}
+	return nil
+}
+
+// inferPlatform guesses the platform of an issuer given as a bare URL: by
+// URL for the public services and GitHub Enterprise Server, else by name.
+func inferPlatform(name, u string) Platform {
+	switch {
+	case u == DefaultGitHubIssuer || strings.HasSuffix(u, "/_services/token") || strings.HasPrefix(u, "https://token.actions.githubusercontent.com/"):
+		return GitHub
+	case u == DefaultGitLabIssuer:
+		return GitLab
+	case strings.HasPrefix(name, "github"):
+		return GitHub
+	case strings.HasPrefix(name, "gitlab"):
+		return GitLab
+	}
+	return Generic
+}
+
+func checkIssuerURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("issuer %q is not a URL", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("issuer %q must not have a query, fragment or user", s)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("issuer %q must use https", s)
+		}
+	default:
+		return fmt.Errorf("issuer %q must be an https URL", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("issuer %q has no host", s)
+	}
+	return nil
+}
+
+func (l *loader) rule(p *Policy, n *yaml.Node, i int) (*rule, error) {
+	where := fmt.Sprintf("rules[%d]", i)
+	kvs, err := l.mapping(n, where, []string{"name", "description", "effect", "issuer", "match", "grant"}, "a rule has name, effect, issuer, match and grant")
+	if err != nil {
+		return nil, err
+	}
+	r := &rule{effect: Allow, line: n.Line}
+	var matchNode, grantNode, issuerNode *yaml.Node
+	for _, kv := range kvs {
+		switch kv[0].Value {
+		case "name":
+			s, err := l.str(kv[1], where+".name", "name the rule with letters, digits, '.', '_' and '-'")
+			if err != nil {
+				return nil, err
+			}
+			if !nameRE.MatchString(s) {
+				return nil, l.errAt(kv[1], where+".name", "use up to 64 letters, digits, '.', '_' and '-', starting with a letter or digit", "bad rule name %q", s)
+			}
+			r.name = s
+		case "description":
+			s, err := l.str(kv[1], where+".description", "a description is one line of text")
+			if err != nil {
+				return nil, err
+			}
+			r.description = s
+		case "effect":
+			s, err := l.str(kv[1], where+".effect", "effect is allow or deny")
+			if err != nil {
+				return nil, err
+			}
+			switch Effect(s) {
+			case Allow, Deny:
+				r.effect = Effect(s)
+			default:
+				return nil, l.errAt(kv[1], where+".effect", "effect is allow or deny", "unknown effect %q", s)
+			}
+		case "issuer":
+			issuerNode = kv[1]
+		case "match":
+			matchNode = kv[1]
+		case "grant":
+			grantNode = kv[1]
+		}
+	}
+	if r.name == "" {
+		return nil, l.errAt(n, where, "add name: <unique-name>", "name is missing")
+	}
+	where = fmt.Sprintf("rules[%d] (%s)", i, r.name)
+	if issuerNode == nil {
+		return nil, l.errAt(n, where, "add issuer: github, issuer: gitlab or a name from issuers:", "issuer is missing")
+	}
+	iname, err := l.str(issuerNode, where+".issuer", "issuer names an entry of issuers: (github and gitlab are built in)")
+	if err != nil {
+		return nil, err
+	}
+	is, ok := p.issuers[iname]
+	if !ok {
+		return nil, l.errAt(issuerNode, where+".issuer", "use github, gitlab or add this name under issuers: with its URL", "unknown issuer %q", iname)
+	}
+	r.issuer = is
+	r.issuerCond = &compiledClaim{ClaimMatch: ClaimMatch{Claim: "iss", Kind: KindExact, Values: []string{is.url}}}
+	r.issuerCond.m, _ = newMatcher(KindExact, r.issuerCond.Values)
+	r.issuerCond.expected = renderExpected(r.issuerCond.ClaimMatch)
+	r.nConds = 1
+
+	if matchNode == nil {
+		return nil, l.errAt(n, where, "add match: with at least one condition (a rule without conditions would match every token)", "match is missing")
+	}
+	mkvs, err := l.mapping(matchNode, where+".match", nil, "match maps a concept or claim to a value, e.g. repository: acme/api")
+	if err != nil {
+		return nil, err
+	}
+	if len(mkvs) == 0 {
+		return nil, l.errAt(matchNode, where+".match", "add at least one condition (a rule without conditions would match every token)", "no conditions")
+	}
+	for _, kv := range mkvs {
+		c, err := l.condition(is, kv[0], kv[1], where+".match")
+		if err != nil {
+			return nil, err
+		}
+		r.conds = append(r.conds, c)
+		r.nConds += len(c.claims)
+	}
+
+	switch {
+	case r.effect == Deny && grantNode != nil:
+		return nil, l.errAt(grantNode, where+".grant", "remove grant: from the deny rule (a deny rule only refuses)", "a deny rule cannot grant")
+	case r.effect == Allow && grantNode == nil:
+		return nil, l.errAt(n, where, "add grant: with the aws, gcp or azure identities this rule allows", "an allow rule needs a grant")
+	case grantNode != nil:
+		g, err := l.grant(grantNode, where+".grant")
+		if err != nil {
+			return nil, err
+		}
+		r.grant = g
+	}
+	return r, nil
+}
+
+func (l *loader) condition(is issuer, kn, vn *yaml.Node, where string) (*condition, error) {
+	key := kn.Value
+	where = where + "." + key
+	c := &condition{key: key, line: kn.Line}
+	claimName := ""
+	switch {
+	case strings.HasPrefix(key, "claim:"):
+		claimName = strings.TrimPrefix(key, "claim:")
+		if claimName == "" {
+			return nil, l.errAt(kn, where, "write claim:NAME", "empty claim name")
+		}
+	case key == "iss":
+		return nil, l.errAt(kn, where, "set the issuer with issuer: on the rule; it is checked for you", "iss cannot be matched directly")
+	case isConcept(key):
+		if is.platform == Generic {
+			return nil, l.errAt(kn, where, fmt.Sprintf("concepts need a known platform: give issuer %s a platform (github or gitlab), or match on claim names", is.name), "concept %q has no meaning for issuer %q", key, is.name)
+		}
+		c.concept = true
+	case is.platform == Generic || isKnownClaim(is.platform, key):
+		claimName = key
+	default:
+		h := fmt.Sprintf("concepts are %s; or write claim:%s to match a claim keyless does not know", strings.Join(conceptNames, ", "), key)
+		if s := suggest(is.platform, key); s != "" {
+			h = fmt.Sprintf("did you mean %q? ", s) + h
+		}
+		return nil, l.errAt(kn, where, h, "unknown concept or %s claim %q", is.platform, key)
+	}
+
+	kind, values, err := l.matchSpec(vn, where)
+	if err != nil {
+		return nil, err
+	}
+	c.kind, c.values = kind, values
+	var ms []ClaimMatch
+	if c.concept {
+		ms = resolveConcept(is.platform, key, kind, values)
+	} else {
+		ms = []ClaimMatch{{Claim: claimName, Kind: kind, Values: values}}
+	}
+	for _, m := range ms {
+		mm, err := newMatcher(m.Kind, m.Values)
+		if err != nil {
+			return nil, l.errAt(vn, where, "regexes are RE2 (https://github.com/google/re2/wiki/Syntax), matched against the whole value", "%v", err)
+		}
+		c.claims = append(c.claims, &compiledClaim{ClaimMatch: m, m: mm, expected: renderExpected(m)})
+	}
+	return c, nil
+}
+
+func (l *loader) matchSpec(n *yaml.Node, where string) (Kind, []string, error) {
+	switch n.Kind {
+	case yaml.ScalarNode, yaml.AliasNode:
+		v, err := l.matchValue(n, where)
+		if err != nil {
+			return "", nil, err
+		}
+		return KindExact, []string{v}, nil
+	case yaml.SequenceNode:
+		vs, err := l.valueList(n, where, "a list holds plain values (any of them matches); for several patterns write {glob: [a, b]}")
+		if err != nil {
+			return "", nil, err
+		}
+		return KindAnyOf, vs, nil
+	case yaml.MappingNode:
+		kvs, err := l.mapping(n, where, []string{"glob", "regex"}, `write {glob: "…"} or {regex: "…"}`)
+		if err != nil {
+			return "", nil, err
+		}
+		if len(kvs) != 1 {
+			return "", nil, l.errAt(n, where, `write either {glob: "…"} or {regex: "…"}, not both`, "expected one of glob or regex")
+		}
+		kind := Kind(kvs[0][0].Value)
+		var vs []string
+		if kvs[0][1].Kind == yaml.SequenceNode {
+			vs, err = l.valueList(kvs[0][1], where+"."+string(kind), "a pattern list holds strings")
+		} else {
+			var v string
+			v, err = l.matchValue(kvs[0][1], where+"."+string(kind))
+			vs = []string{v}
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		return kind, vs, nil
+	}
+	return "", nil, l.errAt(n, where, `write a string, a list of strings, {glob: "…"} or {regex: "…"}`, "unexpected %s", kindName(n))
+}
+
+func (l *loader) valueList(n *yaml.Node, where, hint string) ([]string, error) {
+	if len(n.Content) == 0 {
+		return nil, l.errAt(n, where, "an empty list matches nothing; give values or remove the condition", "empty list")
+	}
+	vs := make([]string, 0, len(n.Content))
+	for _, e := range n.Content {
+		if e.Kind != yaml.ScalarNode {
+			return nil, l.errAt(e, where, hint, "expected a value in the list, found %s", kindName(e))
+		}
+		v, err := l.matchValue(e, where)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, nil
+}
+
+func (l *loader) grant(n *yaml.Node, where string) (Grant, error) {
+	var g Grant
+	kvs, err := l.mapping(n, where, []string{"aws", "gcp", "azure"}, "a grant has aws:, gcp: and/or azure: lists")
+	if err != nil {
+		return g, err
+	}
+	for _, kv := range kvs {
+		cloud := kv[0].Value
+		w := where + "." + cloud
+		if kv[1].Kind != yaml.SequenceNode {
+			return g, l.errAt(kv[1], w, fmt.Sprintf("%s is a list: - {…}", cloud), "expected a list, found %s", kindName(kv[1]))
+		}
+		if len(kv[1].Content) == 0 {
+			return g, l.errAt(kv[1], w, "give at least one entry or remove the key", "empty list")
+		}
+		for j, e := range kv[1].Content {
+			we := fmt.Sprintf("%s[%d]", w, j)
+			var err error
+			switch cloud {
+			case "aws":
+				var a AWSGrant
+				a, err = l.awsGrant(e, we)
+				g.AWS = append(g.AWS, a)
+			case "gcp":
+				var c GCPGrant
+				c, err = l.gcpGrant(e, we)
+				g.GCP = append(g.GCP, c)
+			case "azure":
+				var z AzureGrant
+				z, err = l.azureGrant(e, we)
+				g.Azure = append(g.Azure, z)
+			}
+			if err != nil {
+				return g, err
+			}
+		}
+	}
+	if g.Empty() {
+		return g, l.errAt(n, where, "add aws:, gcp: or azure: entries", "the grant gives nothing")
+	}
+	return g, nil
+}
+
+func (l *loader) awsGrant(n *yaml.Node, where string) (AWSGrant, error) {
+	var a AWSGrant
+	kvs, err := l.mapping(n, where, []string{"role", "max-duration"}, "an aws grant is {role: arn:aws:iam::ACCOUNT:role/NAME, max-duration: 1h}")
+	if err != nil {
+		return a, err
+	}
+	for _, kv := range kvs {
+		switch kv[0].Value {
+		case "role":
+			s, err := l.str(kv[1], where+".role", "role is an IAM role ARN")
+			if err != nil {
+				return a, err
+			}
+			if !awsRoleRE.MatchString(s) {
+				return a, l.errAt(kv[1], where+".role", "write the role ARN, arn:aws:iam::123456789012:role/NAME", "%q is not an IAM role ARN", s)
+			}
+			a.Role = s
+		case "max-duration":
+			d, err := l.duration(kv[1], where+".max-duration")
+			if err != nil {
+				return a, err
+			}
+			a.MaxDuration = d
+		}
+	}
+	if a.Role == "" {
+		return a, l.errAt(n, where, "add role: arn:aws:iam::ACCOUNT:role/NAME", "role is missing")
+	}
+	return a, nil
+}
+
+func (l *loader) duration(n *yaml.Node, where string) (time.Duration, error) {
+	const hint = "write a duration between 15m and 12h, e.g. 1h or 30m"
+	var d time.Duration
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
+		secs, err := strconv.ParseInt(n.Value, 10, 64)
+		if err != nil || secs > int64(12*time.Hour/time.Second) {
+			return 0, l.errAt(n, where, hint, "bad duration %q", n.Value)
+		}
+		d = time.Duration(secs) * time.Second
+	} else {
+		s, err := l.str(n, where, hint)
+		if err != nil {
+			return 0, err
+		}
+		d, err = time.ParseDuration(s)
+		if err != nil {
+			return 0, l.errAt(n, where, hint, "bad duration %q", s)
+		}
+	}
+	if d < 15*time.Minute || d > 12*time.Hour {
+		return 0, l.errAt(n, where, hint+" (AWS sessions last 15 minutes to 12 hours)", "duration %s is out of range", d)
+	}
+	return d, nil
+}
+
+// NormalizeProvider strips the "//iam.googleapis.com/" that audiences and
+// principal sets put before a provider's resource name.
+func NormalizeProvider(s string) string {
+	for _, p := range []string{"https://iam.googleapis.com/", "//iam.googleapis.com/"} {
+		if strings.HasPrefix(s, p) {
+			return strings.TrimPrefix(s, p)
+		}
+	}
+	return s
+}
+
+func (l *loader) gcpGrant(n *yaml.Node, where string) (GCPGrant, error) {
+	var g GCPGrant
+	kvs, err := l.mapping(n, where, []string{"provider", "service-account"}, "a gcp grant is {provider: projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER, service-account: EMAIL}")
+	if err != nil {
+		return g, err
+	}
+	for _, kv := range kvs {
+		switch kv[0].Value {
+		case "provider":
+			s, err := l.str(kv[1], where+".provider", "provider is the workload identity provider's resource name")
+			if err != nil {
+				return g, err
+			}
+			s = NormalizeProvider(s)
+			if !gcpProviderRE.MatchString(s) {
+				return g, l.errAt(kv[1], where+".provider", "write projects/PROJECT_NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER (the project number, not its id)", "%q is not a workload identity provider name", s)
+			}
+			g.Provider = s
+		case "service-account":
+			s, err := l.str(kv[1], where+".service-account", "service-account is an email address")
+			if err != nil {
+				return g, err
+			}
+			if !gcpSARE.MatchString(s) {
+				return g, l.errAt(kv[1], where+".service-account", "write the service account's email, NAME@PROJECT.iam.gserviceaccount.com", "%q is not a service account email", s)
+			}
+			g.ServiceAccount = s
+		}
+	}
+	if g.Provider == "" {
+		return g, l.errAt(n, where, "add provider: projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER", "provider is missing")
+	}
+	return g, nil
+}
+
+func (l *loader) azureGrant(n *yaml.Node, where string) (AzureGrant, error) {
+	var z AzureGrant
+	kvs, err := l.mapping(n, where, []string{"tenant-id", "client-id", "subscription-id"}, "an azure grant is {tenant-id: GUID, client-id: GUID, subscription-id: GUID}")
+	if err != nil {
+		return z, err
+	}
+	for _, kv := range kvs {
+		w := where + "." + kv[0].Value
+		s, err := l.str(kv[1], w, "write the GUID as a string")
+		if err != nil {
+			return z, err
+		}
+		switch kv[0].Value {
+		case "tenant-id":
+			if !tenantRE.MatchString(s) {
+				return z, l.errAt(kv[1], w, "write the directory (tenant) ID, a GUID", "%q is not a tenant ID", s)
+			}
+			z.TenantID = s
+		case "client-id":
+			if !guidRE.MatchString(s) {
+				return z, l.errAt(kv[1], w, "write the application (client) ID, a GUID", "%q is not a client ID", s)
+			}
+			z.ClientID = s
+		case "subscription-id":
+			if !guidRE.MatchString(s) {
+				return z, l.errAt(kv[1], w, "write the subscription ID, a GUID", "%q is not a subscription ID", s)
+			}
+			z.SubscriptionID = s
+		}
+	}
+	if z.TenantID == "" || z.ClientID == "" {
+		return z, l.errAt(n, where, "add tenant-id: and client-id:", "tenant-id and client-id are required")
+	}
+	return z, nil
+}
