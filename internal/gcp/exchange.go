@@ -386,4 +386,3 @@ func (r *rewriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	out.Host = ""
 	return r.base.RoundTrip(out)
 }
-

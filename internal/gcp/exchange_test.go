@@ -36,8 +36,10 @@ func TestExchangeRequestShapes(t *testing.T) {
 			},
 		},
 		{
-			name:        "direct federation with scopes",
-			edit:        func(o *Options) { o.Scopes = []string{"https://www.googleapis.com/auth/devstorage.read_only", "openid"} },
+			name: "direct federation with scopes",
+			edit: func(o *Options) {
+				o.Scopes = []string{"https://www.googleapis.com/auth/devstorage.read_only", "openid"}
+			},
 			wantSTSScop: "https://www.googleapis.com/auth/devstorage.read_only openid",
 		},
 		{
