@@ -129,7 +129,9 @@ func TestExchangeRequestShape(t *testing.T) {
 		},
 		{
 			name: "inline session policy is compacted",
-			edit: func(o *Options) { o.SessionPolicy = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]\n}" },
+			edit: func(o *Options) {
+				o.SessionPolicy = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]\n}"
+			},
 			want: map[string]string{"Policy": policy},
 		},
 		{
