@@ -1,0 +1,106 @@
+package gcp
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyless-dev/keyless/internal/environ"
+)
+
+// TestGcloudUsesTheCredentialFile is the "simulated GitHub runner" check:
+// login writes the file and exports the variables, and gcloud, given only
+// those variables, gets tokens from the fakes through them, again once the
+// first token has expired. It skips where gcloud is not installed.
+func TestGcloudUsesTheCredentialFile(t *testing.T) {
+	gcloud, err := exec.LookPath("gcloud")
+	if err != nil {
+		t.Skip("gcloud is not installed")
+	}
+	if testing.Short() {
+		t.Skip("gcloud is slow to start")
+	}
+	tests := []struct {
+		name    string
+		edit    func(*Options)
+		prefix  string
+		refresh bool
+	}{
+		{"impersonation", func(o *Options) { o.ServiceAccount = testSA }, "sa-", true},
+		{"direct federation", nil, "fed-", true},
+		{"access boundary", func(o *Options) {
+			o.ServiceAccount = testSA
+			o.AccessBoundary = filepath.Join("testdata", "boundary", "bucket-prefix.json")
+		}, "down-", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			// Expired for gcloud at once (it refreshes 3m45s early).
+			f.stsExpiresIn = 60
+			f.saLifetime = time.Minute
+			home := t.TempDir()
+			runner := environ.Map{
+				"GITHUB_ACTIONS":                 "true",
+				"GITHUB_WORKSPACE":               filepath.Join(home, "work"),
+				"ACTIONS_ID_TOKEN_REQUEST_URL":   f.URL() + "/github/token?api-version=2.0",
+				"ACTIONS_ID_TOKEN_REQUEST_TOKEN": ghRequestTok,
+			}
+			_, _, exported := login(t, f, tt.edit, runner)
+
+			env := map[string]string{
+				"PATH":                                  environ.Get(environ.OS(), "PATH"),
+				"HOME":                                  home,
+				"CLOUDSDK_CONFIG":                       filepath.Join(home, "gcloud"),
+				"CLOUDSDK_CORE_DISABLE_PROMPTS":         "1",
+				"CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
+				"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
+				"CLOUDSDK_CORE_CHECK_GCE_METADATA":                "false",
+			}
+			for k, v := range runner {
+				env[k] = v
+			}
+			for k, v := range exported {
+				env[k] = v
+			}
+			var list []string
+			for k, v := range env {
+				list = append(list, k+"="+v)
+			}
+			sort.Strings(list)
+
+			var got []string
+			for range 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				cmd := exec.CommandContext(ctx, gcloud, "auth", "print-access-token")
+				cmd.Env = list
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				err := cmd.Run()
+				cancel()
+				if err != nil {
+					// stderr is gcloud's, about fakes' tokens at most; it is
+					// shown cut to the message, never the stdout token.
+					t.Fatalf("gcloud: %v: %s", err, clean(stderr.String(), 600))
+				}
+				got = append(got, strings.TrimSpace(stdout.String()))
+			}
+			for _, tok := range got {
+				if !strings.HasPrefix(tok, tt.prefix) {
+					t.Errorf("gcloud printed a token that is not a %s token from the fakes", tt.prefix)
+				}
+			}
+			f.mu.Lock()
+			minted := len(f.ghAudiences)
+			f.mu.Unlock()
+			if tt.refresh && (got[0] == got[1] || minted < 2) {
+				t.Errorf("gcloud did not refresh through keyless: same token %v, %d OIDC tokens minted", got[0] == got[1], minted)
+			}
+		})
+	}
+}
