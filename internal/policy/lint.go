@@ -1,0 +1,473 @@
+package policy
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Severity ranks a lint finding.
+type Severity string
+
+// Severities, most serious first.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+// Finding is one lint result. Code is a stable identifier (documented in
+// policies/README.md); Rule is empty for findings about the whole policy.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	Code     string   `json:"code"`
+	Rule     string   `json:"rule,omitempty"`
+	Line     int      `json:"line,omitempty"`
+	Message  string   `json:"message"`
+	Fix      string   `json:"fix"`
+}
+
+// Lint codes.
+const (
+	LintNoAllowRules          = "no-allow-rules"
+	LintNoRepositoryBinding   = "no-repository-binding"
+	LintOwnerOnly             = "owner-only-binding"
+	LintWildcardOwner         = "wildcard-owner"
+	LintWildcardRepository    = "wildcard-repository"
+	LintLeadingWildcard       = "leading-wildcard"
+	LintPrefixNoDelimiter     = "prefix-without-delimiter"
+	LintRegexAlternation      = "regex-alternation"
+	LintRegexAnchors          = "regex-anchors"
+	LintRegexDot              = "regex-unescaped-dot"
+	LintUntrustedEvent        = "untrusted-event"
+	LintSelfHostedRunner      = "self-hosted-runner"
+	LintGitLabRefWithoutType  = "gitlab-ref-without-ref-type"
+	LintGitHubShortRef        = "github-short-ref"
+	LintReusableUnbound       = "reusable-workflow-unbound"
+	LintReusableBranch        = "reusable-workflow-branch"
+	LintPusherControlledOnly  = "pusher-controlled-only"
+	LintRepositoryUppercase   = "repository-uppercase"
+	longSession               = time.Hour
+	untrustedEventDescription = "pull_request, pull_request_target, workflow_run or merge_request_event"
+)
+
+// Claims naming who owns the code, per meaning.
+var (
+	repoClaims   = []string{"repository", "repository_id", "project_path", "project_id", "sub"}
+	ownerClaims  = []string{"repository_owner", "repository_owner_id", "namespace_path", "namespace_id"}
+	pusherClaims = []string{"workflow", "workflow_ref", "head_ref", "base_ref", "actor", "actor_id", "user_login", "user_email", "user_id"}
+	eventClaims  = []string{"event_name", "pipeline_source"}
+	// Events whose code or inputs come from outside the protected branch.
+	untrustedEvents = []string{"pull_request", "pull_request_target", "workflow_run", "merge_request_event"}
+	deployWords     = []string{"deploy", "prod", "admin", "release", "publish", "write"}
+)
+
+// Lint flags risky rules. It never fails; findings come in rule order.
+func Lint(p *Policy) []Finding {
+	var out []Finding
+	allows := 0
+	for _, r := range p.rules {
+		if r.effect == Allow {
+			allows++
+		}
+		out = append(out, lintRule(r)...)
+	}
+	if allows == 0 {
+		out = append([]Finding{{Severity: SeverityError, Code: LintNoAllowRules,
+			Message: "the policy has no allow rule, so it denies every token",
+			Fix:     "add an allow rule with a grant"}}, out...)
+	}
+	return out
+}
+
+func lintRule(r *rule) []Finding {
+	var out []Finding
+	add := func(sev Severity, code string, line int, fix, format string, args ...any) {
+		if line == 0 {
+			line = r.line
+		}
+		out = append(out, Finding{Severity: sev, Code: code, Rule: r.name, Line: line, Message: fmt.Sprintf(format, args...), Fix: fix})
+	}
+	for _, c := range r.conds {
+		for _, m := range c.claims {
+			lintPatterns(r, c, m, add)
+		}
+	}
+	if r.effect != Allow {
+		return out
+	}
+	pl := r.issuer.platform
+
+	// Who may use this rule.
+	repoBound, ownerBound := false, false
+	allPusher := true
+	for _, c := range r.conds {
+		for _, m := range c.claims {
+			if contains(repoClaims, m.Claim) {
+				repoBound = true
+			}
+			if contains(ownerClaims, m.Claim) {
+				ownerBound = true
+			}
+			if !contains(pusherClaims, m.Claim) && m.Claim != "ref_type" {
+				allPusher = false
+			}
+		}
+	}
+	if pl != Generic || repoBound || ownerBound {
+		switch {
+		case !repoBound && !ownerBound:
+			add(SeverityError, LintNoRepositoryBinding, 0,
+				"add repository: OWNER/NAME (GitHub) or repository: GROUP/PROJECT (GitLab)",
+				"no repository or owner binding: any %s repository whose token matches the rest passes", platformName(pl))
+		case !repoBound:
+			add(SeverityWarning, LintOwnerOnly, 0,
+				"add repository: with the repositories that need this grant, unless every repository of the owner should have it",
+				"binds only the owner: every repository under it, including new ones, passes")
+		}
+	}
+	if allPusher {
+		add(SeverityError, LintPusherControlledOnly, 0,
+			"bind the rule to a repository (and a branch or environment); workflow, actor and head_ref are chosen by whoever pushes",
+			"the only conditions are claims the pusher controls")
+	}
+
+	// Reusable workflows.
+	for _, c := range r.conds {
+		for _, m := range c.claims {
+			if m.Claim != "job_workflow_ref" {
+				continue
+			}
+			if !repoBound && !ownerBound {
+				add(SeverityWarning, LintReusableUnbound, c.line,
+					"add repository: or owner: so only your repositories' callers pass",
+					"job_workflow_ref without an owner or repository binding: any repository that calls this workflow passes")
+			}
+			for _, v := range m.Values {
+				if strings.Contains(v, "@refs/heads/") {
+					add(SeverityWarning, LintReusableBranch, c.line,
+						"pin the workflow to a release tag (…@refs/tags/v1.2.3) or match job_workflow_sha",
+						"job_workflow_ref %q is pinned to a branch: whoever can push to it changes what runs", v)
+				}
+			}
+		}
+	}
+
+	// Ref claims written the wrong way for the platform.
+	hasRefType := false
+	for _, c := range r.conds {
+		for _, m := range c.claims {
+			if m.Claim == "ref_type" {
+				hasRefType = true
+			}
+		}
+	}
+	for _, c := range r.conds {
+		if c.concept {
+			continue
+		}
+		for _, m := range c.claims {
+			if m.Claim != "ref" {
+				continue
+			}
+			if pl == GitLab && !hasRefType {
+				add(SeverityWarning, LintGitLabRefWithoutType, c.line,
+					"use branch: or tag: (which check ref_type too), or add ref_type: branch",
+					"GitLab ref without ref_type: a tag with the same name as the branch passes too")
+			}
+			if pl == GitHub {
+				for _, v := range m.Values {
+					if !strings.HasPrefix(v, "refs/") && !strings.HasPrefix(v, "*") && m.Kind != KindRegex {
+						add(SeverityWarning, LintGitHubShortRef, c.line,
+							fmt.Sprintf("use branch: %s (or write ref: refs/heads/%s)", v, v),
+							"GitHub's ref is a full ref name: %q never matches", v)
+						break
+					}
+				}
+			}
+		}
+	}
+
+	// Upper case in repository names.
+	for _, c := range r.conds {
+		for _, m := range c.claims {
+			if !contains([]string{"repository", "repository_owner", "project_path", "namespace_path", "sub"}, m.Claim) {
+				continue
+			}
+			for _, v := range m.Values {
+				if strings.ToLower(v) != v && m.Kind != KindRegex {
+					add(SeverityWarning, LintRepositoryUppercase, c.line,
+						"copy the name exactly as `keyless claims` prints it; GitHub keeps the repository's case in sub and AWS compares case-sensitively",
+						"%q has upper-case letters: matching is case-sensitive, so a differently cased name never matches", v)
+					break
+				}
+			}
+		}
+	}
+
+	// Deploy-like grants open to code from outside the protected branch.
+	if deployLike(r) {
+		events := eventConditions(r)
+		if len(events) == 0 {
+			add(SeverityWarning, LintUntrustedEvent, 0,
+				"add event: [push, workflow_dispatch] (GitHub) or event: [push, web] (GitLab)",
+				"a deploy-like grant with no event restriction: %s runs can match", untrustedEventDescription)
+		} else {
+			for _, ev := range untrustedEvents {
+				if admits(events, ev) && (ev != "pull_request" || !refBound(r)) {
+					add(SeverityError, LintUntrustedEvent, 0,
+						"drop "+ev+" from the rule's events; give pull requests a separate read-only rule",
+						"a deploy-like grant is open to %s, whose code or inputs come from outside the protected branch", ev)
+				}
+			}
+		}
+		if pl != Generic {
+			runners := conditionsOn(r, "runner_environment")
+			switch {
+			case len(runners) == 0:
+				add(SeverityWarning, LintSelfHostedRunner, 0,
+					fmt.Sprintf("add runner: %s-hosted, or bind the rule to the self-hosted runners you trust", platformName(pl)),
+					"no runner restriction on a deploy-like grant: self-hosted runners are allowed")
+			case admits(runners, "self-hosted") && len(conditionsOn(r, "runner_id")) == 0:
+				add(SeverityInfo, LintSelfHostedRunner, 0,
+					"pin the runners you trust with runner_id: (GitLab), or make sure the runners are dedicated to this repository",
+					"self-hosted runners may receive a deploy-like grant")
+			}
+		}
+	}
+	return out
+}
+
+func platformName(pl Platform) string {
+	if pl == Generic {
+		return "generic"
+	}
+	return string(pl)
+}
+
+// deployLike guesses whether a grant deploys: an environment condition, a
+// long session, or a name that says so.
+func deployLike(r *rule) bool {
+	for _, c := range r.conds {
+		for _, m := range c.claims {
+			if m.Claim == "environment" {
+				return true
+			}
+		}
+	}
+	var names []string
+	for _, a := range r.grant.AWS {
+		if a.MaxDuration > longSession {
+			return true
+		}
+		names = append(names, a.Role)
+	}
+	for _, g := range r.grant.GCP {
+		names = append(names, g.ServiceAccount, g.Provider)
+	}
+	names = append(names, r.name)
+	for _, n := range names {
+		n = strings.ToLower(n)
+		for _, w := range deployWords {
+			if strings.Contains(n, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func eventConditions(r *rule) []*compiledClaim {
+	var out []*compiledClaim
+	for _, cl := range eventClaims {
+		out = append(out, conditionsOn(r, cl)...)
+	}
+	return out
+}
+
+func conditionsOn(r *rule, claim string) []*compiledClaim {
+	var out []*compiledClaim
+	for _, c := range r.conds {
+		for _, m := range c.claims {
+			if m.Claim == claim {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// admits reports whether every condition lets v through.
+func admits(ms []*compiledClaim, v string) bool {
+	for _, m := range ms {
+		if !m.test(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// refBound reports whether the rule needs a branch or tag ref, which a
+// pull_request run (ref refs/pull/N/merge) never has.
+func refBound(r *rule) bool {
+	refs := conditionsOn(r, "ref")
+	return len(refs) > 0 && !admits(refs, "refs/pull/1/merge")
+}
+
+var (
+	alnumBefore   = regexp.MustCompile(`[A-Za-z0-9]\*`)
+	alnumBeforeRE = regexp.MustCompile(`[A-Za-z0-9]\.[*+]`)
+)
+
+func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, string, int, string, string, ...any)) {
+	if m.Kind != KindGlob && m.Kind != KindRegex {
+		return
+	}
+	allow := r.effect == Allow
+	for _, v := range m.Values {
+		lit := literalPrefix(m.Kind, v)
+		wild := lit != v
+		if m.Kind == KindRegex {
+			wild = !isLiteralRegex(v)
+		}
+		if allow && wild {
+			switch {
+			case contains(ownerClaims, m.Claim):
+				add(SeverityError, LintWildcardOwner, c.line,
+					"name the owner exactly",
+					"a pattern in the owner position (%s %q): other owners' repositories can match", c.key, v)
+			case contains([]string{"repository", "project_path"}, m.Claim):
+				if !strings.Contains(lit, "/") {
+					add(SeverityError, LintWildcardOwner, c.line,
+						"name the owner exactly, e.g. acme/*",
+						"a pattern in the owner position of %s %q: other owners' repositories can match", c.key, v)
+				} else {
+					add(SeverityWarning, LintWildcardRepository, c.line,
+						"list the repositories that need this grant",
+						"a pattern in the repository position (%s %q): every matching repository, including new ones, passes", c.key, v)
+				}
+			case m.Claim == "sub":
+				owner := strings.TrimPrefix(strings.TrimPrefix(lit, "repo:"), "project_path:")
+				if !strings.Contains(owner, "/") {
+					add(SeverityError, LintWildcardOwner, c.line,
+						"spell out repo:OWNER/NAME (or project_path:GROUP/PROJECT) before any wildcard",
+						"a pattern in the owner position of sub %q", v)
+				}
+			}
+		}
+		if leadingWildcard(m.Kind, v) && m.Prefix == "" {
+			add(SeverityWarning, LintLeadingWildcard, c.line,
+				"start the pattern with the literal text you expect",
+				"%s %q starts with a wildcard: it matches values that merely end the right way", c.key, v)
+		}
+		if m.Kind == KindGlob && alnumBefore.MatchString(v) {
+			add(SeverityWarning, LintPrefixNoDelimiter, c.line,
+				"end the literal part with a delimiter (release/*, app-*), or use a regex such as v[0-9]+(\\.[0-9]+)*",
+				"%s %q: a wildcard right after a letter or digit also admits longer names (app* admits app-evil)", c.key, v)
+		}
+		if m.Kind == KindRegex {
+			if alnumBeforeRE.MatchString(v) {
+				add(SeverityWarning, LintPrefixNoDelimiter, c.line,
+					"end the literal part with a delimiter before .* (release/.*), or be specific ([0-9]+)",
+					"%s regex %q: .* right after a letter or digit also admits longer names", c.key, v)
+			}
+			if topLevelAlternation(v) {
+				add(SeverityWarning, LintRegexAlternation, c.line,
+					"write a list of values, or group the alternatives: (a|b)",
+					"%s regex %q has a top-level |: keyless anchors the whole expression, but the same pattern elsewhere (a cloud condition, another tool) may half-match", c.key, v)
+			}
+			if strings.HasPrefix(v, "^") || (strings.HasSuffix(v, "$") && !strings.HasSuffix(v, `\$`)) {
+				add(SeverityInfo, LintRegexAnchors, c.line,
+					"drop ^ and $: keyless always matches the whole value",
+					"%s regex %q looks written for an unanchored engine", c.key, v)
+			}
+			if unescapedDot(v) {
+				add(SeverityWarning, LintRegexDot, c.line,
+					`write \. for a literal dot`,
+					"%s regex %q has a bare '.', which matches any character", c.key, v)
+			}
+		}
+	}
+}
+
+// literalPrefix is the text a pattern's matches must start with.
+func literalPrefix(kind Kind, v string) string {
+	if kind == KindGlob {
+		if i := strings.IndexAny(v, "*?"); i >= 0 {
+			return v[:i]
+		}
+		return v
+	}
+	re, err := regexp.Compile(v)
+	if err != nil {
+		return ""
+	}
+	lit, _ := re.LiteralPrefix()
+	return lit
+}
+
+func leadingWildcard(kind Kind, v string) bool {
+	if kind == KindGlob {
+		return strings.HasPrefix(v, "*") || strings.HasPrefix(v, "?")
+	}
+	v = strings.TrimPrefix(v, "^")
+	v = strings.TrimLeft(v, "(")
+	v = strings.TrimPrefix(v, "?:")
+	return strings.HasPrefix(v, ".") || strings.HasPrefix(v, `\S`) || strings.HasPrefix(v, `\w`) || strings.HasPrefix(v, "[^")
+}
+
+func isLiteralRegex(v string) bool {
+	re, err := regexp.Compile(v)
+	if err != nil {
+		return false
+	}
+	_, complete := re.LiteralPrefix()
+	return complete
+}
+
+func topLevelAlternation(v string) bool {
+	depth, inClass := 0, false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '|' && depth == 0:
+			return true
+		}
+	}
+	return false
+}
+
+// unescapedDot finds a '.' outside a class that is not followed by a
+// quantifier: most likely meant as a literal dot ("deploy.yml").
+func unescapedDot(v string) bool {
+	inClass := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+		case c == '.':
+			if i+1 >= len(v) || !strings.ContainsRune("*+?{", rune(v[i+1])) {
+				return true
+			}
+		}
+	}
+	return false
+}
