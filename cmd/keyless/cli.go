@@ -84,6 +84,8 @@ func newRoot(s streams) *cli.Command {
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Commands: []*cli.Command{
 			versionCommand(s),
+			checkCommand(s),
+			policyCommand(s),
 		},
 	}
 }

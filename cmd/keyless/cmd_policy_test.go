@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestPolicyCommand(t *testing.T) {
+	dir := t.TempDir()
+	risky := dir + "/risky.yaml"
+	if err := os.WriteFile(risky, []byte("version: 1\nrules:\n  - name: org\n    issuer: github\n    match: {owner: acme}\n    grant: {aws: [{role: \"arn:aws:iam::111122223333:role/read\"}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		out    string
+		stderr string
+	}{
+		{"clean", []string{"policy", "lint", "../../policies/multi-cloud.yaml", "--strict"}, 0, "multi-cloud.yaml: no findings", ""},
+		{"warning", []string{"policy", "lint", risky}, 0, "warning [owner-only-binding] rule org:", ""},
+		{"warning strict", []string{"policy", "lint", "--strict", risky}, 1, "fix: add repository:", "keyless: policy lint: 0 errors, 1 warning, 0 info"},
+		{"json", []string{"policy", "lint", "--format", "json", risky}, 0, `"code": "owner-only-binding"`, ""},
+		{"no file", []string{"policy", "lint"}, 2, "", "expected one file"},
+		{"broken", []string{"policy", "lint", "../../examples/claims/github-tag.json"}, 2, "", "keyless: ../../examples/claims/github-tag.json:"},
+		{"schema", []string{"policy", "schema"}, 0, `"title": "keyless policy"`, ""},
+		{"lint help", []string{"policy", "lint", "--help"}, 0, "Example:", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, nil, "", tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.stderr) {
+				t.Fatalf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
+			}
+		})
+	}
+}
+
+// The committed schema is what `keyless policy schema` prints.
+func TestPolicySchemaFile(t *testing.T) {
+	want, err := os.ReadFile("../../policies/schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCLI(t, nil, "", "policy", "schema")
+	if code != 0 || out != string(want) {
+		t.Fatal("policies/schema.json differs from `keyless policy schema`; copy internal/policy/schema.json to policies/schema.json")
+	}
+}
