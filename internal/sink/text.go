@@ -1,0 +1,64 @@
+package sink
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/keyless-dev/keyless/internal/failure"
+)
+
+// render prints the shell, dotenv or JSON form.
+func (p *plan) render(o Options) ([]byte, error) {
+	if o.Format == FormatJSON {
+		return p.renderJSON(o)
+	}
+	var buf bytes.Buffer
+	for _, v := range p.env {
+		var line string
+		var err error
+		if o.Format == FormatShell {
+			line = "export " + v.Name + "=" + shellQuote(v.Reveal())
+		} else {
+			line, err = dotenvLine(v.Name, v.Reveal())
+		}
+		if err != nil {
+			return nil, err
+		}
+		if strings.ContainsRune(line, 0) {
+			return nil, failure.New(failure.ErrOutput, "", "refusing to print %s: its value contains a NUL byte", v.Name)
+		}
+		buf.WriteString(line + "\n")
+	}
+	return buf.Bytes(), nil
+}
+
+// shellQuote quotes s for a POSIX shell: inside single quotes nothing is
+// special, so a single quote ends the quoting, is written as \' and the
+// quoting starts again. Line breaks, $ and backticks are kept literally.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// dotenvSafe are the characters every dotenv reader (docker --env-file,
+// compose, the dotenv libraries) takes literally without quotes. Keys and
+// tokens are made of them.
+func dotenvSafe(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+		strings.ContainsRune("_-.,:/+=@%^~", r)
+}
+
+// dotenvLine writes NAME=value: bare when the value is made of safe
+// characters, else in single quotes, which the readers that strip quotes take
+// literally. There is no portable way to write a line break or a single
+// quote, so such values are refused.
+func dotenvLine(name, value string) (string, error) {
+	if strings.ContainsAny(value, "'\r\n\x00") {
+		return "", failure.New(failure.ErrOutput, "use --format shell or --format json, or keyless exec",
+			"%s cannot be written as dotenv: its value contains a quote or a line break", name)
+	}
+	if strings.IndexFunc(value, func(r rune) bool { return !dotenvSafe(r) }) < 0 {
+		return fmt.Sprintf("%s=%s", name, value), nil
+	}
+	return fmt.Sprintf("%s='%s'", name, value), nil
+}
