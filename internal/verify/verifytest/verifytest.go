@@ -85,10 +85,17 @@ type Issuer struct {
 // /.well-known/openid-configuration and the keys at /keys.
 func New(t testing.TB) *Issuer {
 	t.Helper()
+	return NewAt(t, "")
+}
+
+// NewAt starts an issuer whose URL has a path, as GitHub Enterprise
+// Server's (/_services/token) and enterprise-slug issuers have.
+func NewAt(t testing.TB, path string) *Issuer {
+	t.Helper()
 	i := &Issuer{RSA: NewKey(t, "rsa-1", jose.RS256, 0), EC: NewKey(t, "ec-1", jose.ES256, 0)}
 	i.published = []Key{i.RSA, i.EC}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(path+"/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		i.DiscoveryHits.Add(1)
 		i.mu.Lock()
 		iss := i.discoveryIssuer
@@ -103,7 +110,7 @@ func New(t testing.TB) *Issuer {
 			"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
 		})
 	})
-	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(path+"/keys", func(w http.ResponseWriter, r *http.Request) {
 		i.JWKSHits.Add(1)
 		if s := i.JWKSStatus.Load(); s != 0 {
 			http.Error(w, "unavailable", int(s))
@@ -113,7 +120,7 @@ func New(t testing.TB) *Issuer {
 		_, _ = w.Write(i.JWKS())
 	})
 	i.Server = httptest.NewServer(mux)
-	i.URL = i.Server.URL
+	i.URL = i.Server.URL + path
 	t.Cleanup(i.Server.Close)
 	return i
 }

@@ -1,0 +1,57 @@
+package verifytest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Runner fakes the GitHub Actions token endpoint on loopback: it mints a
+// token signed by its issuer for the audience asked, with the issuer's
+// default claims at Now.
+type Runner struct {
+	URL          string // the request URL, with the runner's query
+	RequestToken string
+	Hits         atomic.Int32
+	// Extra claims are added to every minted token.
+	Extra map[string]any
+}
+
+// NewRunner starts a fake token endpoint for iss. now fixes the tokens'
+// times.
+func NewRunner(t testing.TB, iss *Issuer, requestToken string, now func() time.Time) *Runner {
+	t.Helper()
+	r := &Runner{RequestToken: requestToken}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.Hits.Add(1)
+		if req.Header.Get("Authorization") != "Bearer "+requestToken {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"message":"Bad credentials"}`))
+			return
+		}
+		aud := req.URL.Query().Get("audience")
+		if aud == "" {
+			aud = "https://github.com/acme"
+		}
+		c := iss.Claims(aud, now())
+		for k, v := range r.Extra {
+			c[k] = v
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"count": 1, "value": iss.Token(t, c)})
+	}))
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL + "/idtoken?api-version=2.0"
+	return r
+}
+
+// Env is a GitHub runner's environment pointing at this endpoint.
+func (r *Runner) Env() map[string]string {
+	return map[string]string{
+		"GITHUB_ACTIONS":                 "true",
+		"ACTIONS_ID_TOKEN_REQUEST_URL":   r.URL,
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": r.RequestToken,
+	}
+}
