@@ -27,7 +27,7 @@ const (
 	OutputProject         = "gcp-project"
 	OutputCredentialsFile = "gcp-credentials-file"
 	OutputAccessToken     = "gcp-access-token"
-	OutputIDToken         = "gcp-id-token"
+	OutputIDToken         = "gcp-id-token" //nolint:gosec // an output name, not a credential
 )
 
 // HandoverOptions say where and how the credentials are delivered.

@@ -252,9 +252,9 @@ func TestHandoverRefusals(t *testing.T) {
 			Env: environ.Map{"GITHUB_WORKSPACE": ws}}, "inside the workspace"},
 		{"is the GitLab project dir", HandoverOptions{CredentialsDir: ws, Executable: "/usr/bin/keyless",
 			Env: environ.Map{"CI_PROJECT_DIR": ws}}, "inside the workspace"},
-		{"executable with a space", HandoverOptions{CredentialsDir: "/tmp/x", Executable: "/opt/my tools/keyless"}, "split the refresh command on spaces"},
-		{"relative executable", HandoverOptions{CredentialsDir: "/tmp/x", Executable: "keyless"}, "not absolute"},
-		{"quoted argument", HandoverOptions{CredentialsDir: "/tmp/x", Executable: "/usr/bin/keyless", RefreshArgs: []string{`--token-env="X"`}}, "cannot pass"},
+		{"executable with a space", HandoverOptions{CredentialsDir: "/runner/_temp/x", Executable: "/opt/my tools/keyless"}, "split the refresh command on spaces"},
+		{"relative executable", HandoverOptions{CredentialsDir: "/runner/_temp/x", Executable: "keyless"}, "not absolute"},
+		{"quoted argument", HandoverOptions{CredentialsDir: "/runner/_temp/x", Executable: "/usr/bin/keyless", RefreshArgs: []string{`--token-env="X"`}}, "cannot pass"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,7 +275,7 @@ func TestRefreshArgsReachTheCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := r.Handover(HandoverOptions{CredentialsDir: "/tmp/creds", Executable: "/usr/local/bin/keyless",
+	set, err := r.Handover(HandoverOptions{CredentialsDir: "/runner/_temp/creds", Executable: "/usr/local/bin/keyless",
 		RefreshArgs: []string{"--token-env=GCP_ID_TOKEN", "--issuer=https://gitlab.example.com"}})
 	if err != nil {
 		t.Fatal(err)

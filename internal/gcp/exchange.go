@@ -28,8 +28,8 @@ type TokenFunc func(ctx context.Context) (secret.String, error)
 
 // Token types of the OIDC subject token, as STS and the executable source name them.
 const (
-	TokenTypeJWT     = "urn:ietf:params:oauth:token-type:jwt"
-	TokenTypeIDToken = "urn:ietf:params:oauth:token-type:id_token"
+	TokenTypeJWT     = "urn:ietf:params:oauth:token-type:jwt"      //nolint:gosec // a type name, not a credential
+	TokenTypeIDToken = "urn:ietf:params:oauth:token-type:id_token" //nolint:gosec // a type name, not a credential
 )
 
 // Result is what a successful exchange produced. Nothing in it has been
@@ -271,6 +271,11 @@ func (x *exchanger) impersonate(ctx context.Context, fed secret.String) (secret.
 	exp, perr := time.Parse(time.RFC3339Nano, out.ExpireTime)
 	if out.AccessToken == "" || perr != nil {
 		return secret.String{}, time.Time{}, failure.New(failure.ErrExchange, "", "gcp: impersonate: the answer has no access token or expiry")
+	}
+	if now := x.o.now(); !exp.After(now) {
+		// Every later use would fail with a confusing 401; say why now.
+		return secret.String{}, time.Time{}, failure.New(failure.ErrExchange, "check the runner's clock (NTP)",
+			"gcp: impersonate: the token expires at %s, which is not after this machine's time %s", exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	tok := secret.New(out.AccessToken)
 	x.sc.add(tok)

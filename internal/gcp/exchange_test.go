@@ -342,3 +342,14 @@ func assertNoCanary(t *testing.T, texts ...string) {
 		}
 	}
 }
+
+func TestExchangeClockSkew(t *testing.T) {
+	f := newFake(t)
+	o := f.options()
+	o.ServiceAccount = testSA
+	o.Now = func() time.Time { return time.Now().Add(3 * time.Hour) }
+	_, err := Exchange(context.Background(), o, f.subjectTokens(), testClaims())
+	if !errors.Is(err, failure.ErrExchange) || !strings.Contains(failure.Hint(err), "clock") {
+		t.Fatalf("err = %v", err)
+	}
+}

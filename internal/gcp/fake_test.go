@@ -43,7 +43,8 @@ type fakeGoogle struct {
 	introspected int
 	ghAudiences  []string
 
-	// Behaviour knobs.
+	// Behaviour knobs. Error bodies may quote what was sent: {subject} is
+	// replaced by the subject token, {bearer} by the IAM bearer token.
 	stsExpiresIn  int
 	saLifetime    time.Duration
 	stsStatus     int
@@ -115,7 +116,7 @@ func (f *fakeGoogle) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			if f.stsStatus != 0 {
 				w.WriteHeader(f.stsStatus)
-				_, _ = io.WriteString(w, f.stsBody)
+				_, _ = io.WriteString(w, strings.ReplaceAll(f.stsBody, "{subject}", form.Get("subject_token")))
 				return
 			}
 			_ = json.NewEncoder(w).Encode(map[string]any{
@@ -129,7 +130,7 @@ func (f *fakeGoogle) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			if f.downStatus != 0 {
 				w.WriteHeader(f.downStatus)
-				_, _ = io.WriteString(w, f.downBody)
+				_, _ = io.WriteString(w, strings.ReplaceAll(f.downBody, "{subject}", form.Get("subject_token")))
 				return
 			}
 			_ = json.NewEncoder(w).Encode(map[string]any{
@@ -169,7 +170,7 @@ func (f *fakeGoogle) serve(w http.ResponseWriter, r *http.Request) {
 		f.iamPaths = append(f.iamPaths, r.URL.Path)
 		if f.iamStatus != 0 {
 			w.WriteHeader(f.iamStatus)
-			_, _ = io.WriteString(w, f.iamBody)
+			_, _ = io.WriteString(w, strings.ReplaceAll(f.iamBody, "{bearer}", bearer))
 			return
 		}
 		switch {

@@ -295,20 +295,31 @@ func ProjectFromServiceAccount(email string) string {
 		return ""
 	}
 	if domain == "appspot.gserviceaccount.com" {
-		return local
-	}
-	host, ok := strings.CutSuffix(domain, ".iam.gserviceaccount.com")
-	if !ok || host == "" || strings.ContainsAny(host, ":/@ ") {
+		if projectIDRE.MatchString(local) {
+			return local
+		}
 		return ""
 	}
-	if proj, rest, dotted := strings.Cut(host, "."); dotted {
-		if proj == "" || rest == "" {
+	host, ok := strings.CutSuffix(domain, ".iam.gserviceaccount.com")
+	if !ok {
+		return ""
+	}
+	proj, rest, dotted := strings.Cut(host, ".")
+	if !projectIDRE.MatchString(proj) {
+		return ""
+	}
+	if dotted {
+		if !universeRE.MatchString(rest) {
 			return ""
 		}
 		return rest + ":" + proj
 	}
-	return host
+	return proj
 }
+
+// projectIDRE is Google's project id rule: 6 to 30 lowercase letters,
+// digits and hyphens, starting with a letter, not ending with a hyphen.
+var projectIDRE = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
 
 // LoadAccessBoundary reads the rules from JSON text or from a file.
 func LoadAccessBoundary(v string) (*AccessBoundary, error) {
