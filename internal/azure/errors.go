@@ -152,13 +152,17 @@ func firstLine(s string) string {
 }
 
 // Sanitize makes text from a server or a tool fit to show: one line,
-// printable, no JWT-shaped strings, at most max bytes.
+// printable, no JWT-shaped strings, at most max bytes. Redaction runs after
+// the clean-up, so that dropping an invisible character cannot join the
+// parts of a token back together.
 func Sanitize(s string, max int) string {
-	s = jwtRE.ReplaceAllString(s, "[redacted]")
-	return clean(s, max)
+	return truncate(jwtRE.ReplaceAllString(oneLine(s), "[redacted]"), max)
 }
 
-func clean(s string, max int) string {
+func clean(s string, max int) string { return truncate(oneLine(s), max) }
+
+// oneLine keeps printable characters and single spaces.
+func oneLine(s string) string {
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':
@@ -168,7 +172,10 @@ func clean(s string, max int) string {
 		}
 		return r
 	}, s)
-	s = strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func truncate(s string, max int) string {
 	if len(s) > max {
 		cut := max
 		for cut > 0 && !utf8Start(s[cut]) {
@@ -192,20 +199,19 @@ type explanation struct {
 // explain maps an AADSTS code to the fix. c are the verified claims of the
 // token that was presented, so the message can show what Entra compared.
 func explain(code int, o Options, s settings, c claims.Claims) explanation {
-	app := fmt.Sprintf("app %s in tenant %s", o.ClientID, o.TenantID)
 	render := "add a federated credential with exactly this issuer, subject and audience to the app (`keyless trust render azure --policy FILE` prints one), or fix the one there"
 	switch code {
 	case 70021, 700211, 700213, 70025:
 		return explanation{
 			kinds:  []error{ErrNoFederatedCredential},
-			detail: fmt.Sprintf("no federated credential of %s matches the token (%s)", app, tokenFacts(c)),
+			detail: "no federated credential of the app matches the token (" + tokenFacts(c) + ")",
 			hint:   render,
 		}
 	case 700212:
 		return explanation{
 			kinds: []error{ErrNoFederatedCredential, ErrAudienceMismatch},
-			detail: fmt.Sprintf("no federated credential of %s has the token's audience %q (%s)",
-				app, strings.Join(c.Audience(), ","), tokenFacts(c)),
+			detail: fmt.Sprintf("no federated credential of the app has the token's audience %q (%s)",
+				strings.Join(c.Audience(), ","), tokenFacts(c)),
 			hint: fmt.Sprintf("the token was requested for audience %q: set azure-audience to the federated credential's audience, or set the credential's audience to %q (the default for azure-cloud %s)",
 				s.audience, s.audience, s.cloud.Name),
 		}
@@ -218,24 +224,24 @@ func explain(code int, o Options, s settings, c claims.Claims) explanation {
 	case 7000215, 7000216:
 		return explanation{
 			kinds:  []error{ErrClientCredential},
-			detail: fmt.Sprintf("Entra wanted a client secret for %s, not a federated token", app),
+			detail: "Entra wanted a client secret, not a federated token",
 			hint:   "azure-client-id must be the application (client) ID of the app registration or user-assigned managed identity that has the federated credential; keyless never sends a client secret",
 		}
 	case 90002, 900023, 90072:
 		return explanation{
 			kinds:  []error{ErrTenantNotFound},
-			detail: fmt.Sprintf("tenant %s does not exist in Azure cloud %s", o.TenantID, s.cloud.Name),
+			detail: "the tenant does not exist in Azure cloud " + s.cloud.Name,
 			hint:   "check azure-tenant-id (the directory (tenant) ID on the app registration's overview page) and azure-cloud",
 		}
 	case 700016:
 		return explanation{
 			kinds:  []error{ErrClientNotFound},
-			detail: fmt.Sprintf("there is no application %s in tenant %s", o.ClientID, o.TenantID),
+			detail: "the tenant has no such application",
 			hint:   "check azure-client-id (the application (client) ID, not the object ID) and that the app is registered in, or consented to, tenant " + o.TenantID,
 		}
 	case 7000229, 7000112:
 		return explanation{
-			detail: fmt.Sprintf("%s has no enabled service principal", app),
+			detail: "the app has no enabled service principal in the tenant",
 			hint:   "create or enable the app's service principal in the tenant (Enterprise applications), then retry",
 		}
 	case 700027, 50027:

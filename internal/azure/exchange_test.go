@@ -31,7 +31,7 @@ func TestExchangeSendsTheTokenAsClientAssertion(t *testing.T) {
 	if !r.FederatedToken.Equal(secretOf(canaryOIDC)) {
 		t.Errorf("federated token is not the one Entra accepted")
 	}
-	if d := r.ExpiresOn.Sub(time.Now()); d < 55*time.Minute || d > 61*time.Minute {
+	if d := time.Until(r.ExpiresOn); d < 55*time.Minute || d > 61*time.Minute {
 		t.Errorf("ExpiresOn %v is not about an hour away", r.ExpiresOn)
 	}
 	if want := testNow.Add(4 * time.Minute); !r.FederatedExpiry.Equal(want) {
@@ -166,7 +166,7 @@ func TestExchangeErrors(t *testing.T) {
 			tenantError: entraBody(90002, "invalid_tenant", "Tenant '"+testTenant+"' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
 			want:        []error{ErrTenantNotFound, failure.ErrExchange},
 			code:        failure.CodeExchange,
-			inMessage:   []string{"AADSTS90002", "tenant " + testTenant + " does not exist"},
+			inMessage:   []string{"AADSTS90002", "tenant " + testTenant + ": the tenant does not exist in Azure cloud public"},
 			inHint:      []string{"azure-tenant-id", "azure-cloud"},
 		},
 		{
@@ -175,7 +175,7 @@ func TestExchangeErrors(t *testing.T) {
 			body:      entraBody(700016, "unauthorized_client", "Application with identifier '"+testClient+"' was not found in the directory 'Acme'."),
 			want:      []error{ErrClientNotFound, failure.ErrExchange},
 			code:      failure.CodeExchange,
-			inMessage: []string{"AADSTS700016", "no application " + testClient},
+			inMessage: []string{"AADSTS700016", "app " + testClient + " in tenant " + testTenant + ": the tenant has no such application"},
 			inHint:    []string{"azure-client-id", "not the object ID"},
 		},
 		{

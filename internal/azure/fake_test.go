@@ -36,10 +36,9 @@ type fakeEntra struct {
 	t   *testing.T
 	srv *httptest.Server
 
-	mu        sync.Mutex
-	requests  []url.Values // token requests, in order
-	metadata  int          // metadata requests
-	tokenPath string
+	mu       sync.Mutex
+	requests []url.Values // token requests, in order
+	metadata int          // metadata requests
 
 	// Answers. status 0 means success.
 	status      int
