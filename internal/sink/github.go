@@ -166,7 +166,7 @@ func (p *plan) summary() string {
 		fmt.Fprintf(&b, "| %s | %s |\n", cell(k), cell(v))
 	}
 	for _, v := range p.extra {
-		if !v.IsSecret() {
+		if !v.IsSecret() && v.Reveal() != "" {
 			row(v.Name, v.Reveal())
 		}
 	}
@@ -176,6 +176,9 @@ func (p *plan) summary() string {
 			row("expires", s.Expiration.UTC().Format(time.RFC3339))
 		}
 		for _, f := range s.Facts {
+			if f.Value == "" {
+				continue
+			}
 			label := f.Label
 			if label == "" {
 				label = f.Key
