@@ -19,6 +19,9 @@ type streams struct {
 	in       io.Reader
 	out, err io.Writer
 	env      environ.Env
+	// environ lists the environment for a command run by exec; nil means
+	// this process's.
+	environ func() []string
 }
 
 // run executes the CLI and returns the process exit code.
@@ -83,8 +86,12 @@ func newRoot(s streams) *cli.Command {
 		// Errors are printed once, by run, with their hint.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Commands: []*cli.Command{
+			loginCommand(s),
+			execCommand(s),
+			credentialProcessCommand(s),
 			versionCommand(s),
 			checkCommand(s),
+			claimsCommand(s),
 			policyCommand(s),
 		},
 	}

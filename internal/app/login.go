@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/keyless-dev/keyless/internal/azure"
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/handover"
+	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/secret"
+	"github.com/keyless-dev/keyless/internal/sink"
 )
 
 // tokenFunc returns a verified token for one cloud's audience.
@@ -110,4 +114,196 @@ func sameJob(a, b claims.Claims) error {
 		}
 	}
 	return nil
+}
+
+// run is one login-like run: options checked, the job identified and
+// authorized, every cloud exchanged. Nothing has been handed over yet.
+type run struct {
+	s      *session
+	clouds []cloud
+	claims claims.Claims
+	dec    *policy.Decision
+	sets   []handover.Set
+	dir    string
+}
+
+// prepare does everything up to (not including) the handover.
+func prepare(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress) (*run, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = defaultTimeout
+	}
+	s, err := newSession(ctx, rt, opts, prog)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := sink.CredentialsDir(rt.Env, opts.CredentialsDir)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{s: s, dir: dir}
+	h := handoverContext{credentialsDir: dir, executable: rt.Executable, env: rt.Env, processArgs: s.processArgs()}
+	r.clouds = buildClouds(opts, rt, s.client, h)
+	if len(r.clouds) == 0 {
+		// No target named: the policy's first matching rule grants them.
+		if s.policy == nil {
+			return nil, failure.Usage("name a target (--aws-role, --gcp-provider, --azure-client-id with --azure-tenant-id), or write a policy whose rules grant them",
+				"nothing to log in to")
+		}
+		c, err := s.identify(ctx)
+		if err != nil {
+			return nil, err
+		}
+		d, err := s.decide(c, nil)
+		if err != nil {
+			return nil, err
+		}
+		if d.Grant.Empty() {
+			return nil, failure.New(failure.ErrDenied, "add a grant to the rule, or name the targets with --aws-role, --gcp-provider or --azure-client-id",
+				"rule %q matches but grants nothing", d.Rule)
+		}
+		r.clouds = grantedClouds(d.Grant, opts, rt, s.client, h)
+	}
+	for _, c := range r.clouds {
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	r.claims, r.dec, err = s.authorize(ctx, r.clouds)
+	if err != nil {
+		return nil, err
+	}
+	xs := make([]exchanger, len(r.clouds))
+	tokens := map[string]tokenFunc{}
+	for i, c := range r.clouds {
+		xs[i] = c
+		tokens[c.Cloud()] = s.tokenFunc(c.Cloud(), c.Audience())
+	}
+	r.sets, err = exchangeAll(ctx, xs, tokens, r.claims, prog)
+	if err != nil {
+		return nil, err
+	}
+	for _, set := range r.sets {
+		prog.say("%s", describeSet(set))
+	}
+	return r, nil
+}
+
+const defaultTimeout = 60 * time.Second
+
+// buildClouds makes the clouds the options name, in a fixed order.
+func buildClouds(opts LoginOptions, rt Runtime, client *http.Client, h handoverContext) []cloud {
+	var out []cloud
+	a, g, z := opts.requested()
+	if a {
+		out = append(out, newAWS(opts.AWS, rt.Env, client, rt.Now, h))
+	}
+	if g {
+		out = append(out, newGCP(opts.GCP, client, rt.Now, h))
+	}
+	if z {
+		out = append(out, newAzure(opts.Azure, client, rt.Now, h))
+	}
+	return out
+}
+
+// grantedClouds makes the clouds a grant names, with the grant's first
+// target of each.
+func grantedClouds(g policy.Grant, opts LoginOptions, rt Runtime, client *http.Client, h handoverContext) []cloud {
+	var out []cloud
+	if len(g.AWS) > 0 {
+		c := newAWS(opts.AWS, rt.Env, client, rt.Now, h)
+		c.Grant(g)
+		out = append(out, c)
+	}
+	if len(g.GCP) > 0 {
+		c := newGCP(opts.GCP, client, rt.Now, h)
+		c.Grant(g)
+		out = append(out, c)
+	}
+	if len(g.Azure) > 0 {
+		c := newAzure(opts.Azure, client, rt.Now, h)
+		c.Grant(g)
+		out = append(out, c)
+	}
+	return out
+}
+
+// runOutputs are the step outputs of the run as a whole.
+func (r *run) runOutputs() []handover.Var {
+	out := []handover.Var{handover.Plain("subject", r.claims.Subject())}
+	if r.dec != nil {
+		out = append(out, handover.Plain("rule", r.dec.Rule))
+	}
+	return out
+}
+
+// Login is `keyless login`: the credentials go to the job as --format says.
+func Login(ctx context.Context, rt Runtime, opts LoginOptions) error {
+	prog := &progress{w: rt.Stderr, debug: opts.Debug}
+	ctx, cancel := withDeadline(ctx, opts.Timeout)
+	defer cancel()
+	r, err := prepare(ctx, rt, opts, prog)
+	if err != nil {
+		return deadlineError(ctx, err, opts.Timeout)
+	}
+	if err := r.loginAzureCLI(ctx, prog); err != nil {
+		return err
+	}
+	format := opts.Format
+	if format == "" {
+		format = sink.DefaultFormat(rt.Env)
+	}
+	err = sink.Deliver(ctx, r.sets, r.runOutputs(), sink.Options{
+		Format:            format,
+		ExportEnv:         opts.ExportEnv,
+		OutputCredentials: opts.OutputCredentials,
+		Env:               rt.Env,
+		Stdout:            rt.Stdout,
+		Stderr:            rt.Stderr,
+		StdoutIsTerminal:  rt.StdoutIsTerminal,
+	})
+	if err != nil {
+		return deadlineError(ctx, err, opts.Timeout)
+	}
+	return nil
+}
+
+// loginAzureCLI logs az in when asked (or, by default, when az is there).
+// It runs before anything is handed over: if az refuses, the run fails whole.
+func (r *run) loginAzureCLI(ctx context.Context, prog *progress) error {
+	for _, c := range r.clouds {
+		az, ok := c.(*azureCloud)
+		if !ok || az.result == nil {
+			continue
+		}
+		rep, err := az.result.LoginCLI(ctx, azure.CLIOptions{Env: r.s.rt.Env})
+		if err != nil {
+			return err
+		}
+		if rep.Ran {
+			prog.say("azure: az CLI logged in (%d az runs, %s)", rep.Commands, rep.Took.Round(time.Millisecond))
+		} else if rep.Skipped != "" {
+			prog.debugf("azure: az CLI not logged in: %s", rep.Skipped)
+		}
+	}
+	return nil
+}
+
+func withDeadline(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		d = defaultTimeout
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// deadlineError says plainly that the run's deadline passed, instead of a
+// bare "context deadline exceeded" from whichever call was under way.
+func deadlineError(ctx context.Context, err error, d time.Duration) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if d <= 0 {
+			d = defaultTimeout
+		}
+		return failure.Mark(failure.ErrNetwork, fmt.Errorf("the run did not finish within --timeout %s: %w", d, err), "raise --timeout, or run with --debug to see which call is slow")
+	}
+	return err
 }

@@ -25,6 +25,9 @@ type Runtime struct {
 	Executable string
 	// WorkDir is where a policy file is looked for when none is named.
 	WorkDir string
+	// Environ lists the environment a command run by exec starts from;
+	// nil means this process's.
+	Environ func() []string
 }
 
 func (rt Runtime) now() time.Time {

@@ -1,0 +1,113 @@
+package app
+
+import (
+	"context"
+
+	"github.com/keyless-dev/keyless/internal/aws"
+	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/gcp"
+)
+
+// CredentialProcessAWS is `keyless credential-process aws`: a fresh session,
+// printed as the JSON the AWS SDKs' credential_process reads. It prints no
+// progress: the SDK that runs it reads stdout, and may show stderr.
+func CredentialProcessAWS(ctx context.Context, rt Runtime, opts LoginOptions) error {
+	if opts.AWS.Role == "" {
+		return failure.Usage("pass the role: keyless credential-process aws --aws-role ARN", "credential-process aws: --aws-role is required")
+	}
+	opts = onlyCloud(opts, "aws")
+	prog := &progress{w: rt.Stderr, debug: opts.Debug, quiet: !opts.Debug}
+	ctx, cancel := withDeadline(ctx, opts.Timeout)
+	defer cancel()
+	r, err := prepare(ctx, rt, opts, prog)
+	if err != nil {
+		return deadlineError(ctx, err, opts.Timeout)
+	}
+	a := r.clouds[0].(*awsCloud)
+	out, err := aws.ProcessCredentials(a.result)
+	if err != nil {
+		return err
+	}
+	_, err = rt.Stdout.Write(out)
+	return err
+}
+
+// CredentialProcessGCP is `keyless credential-process gcp`: what Google's
+// `executable` credential source runs whenever it needs a subject token. It
+// mints (GitHub) or reads (GitLab, a file) the job's OIDC token, verifies it
+// and asks the policy, then prints it in the executable-source format; the
+// SDK does the exchange itself. Failures are printed in that format too, so
+// the SDK reports keyless's message.
+func CredentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) error {
+	err := credentialProcessGCP(ctx, rt, onlyCloud(opts, "gcp"))
+	if err != nil {
+		_, _ = rt.Stdout.Write(gcp.ExecutableFailure(failureCode(err), err.Error()))
+	}
+	return err
+}
+
+func credentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) error {
+	if opts.GCP.Provider == "" {
+		return failure.Usage("pass the provider: keyless credential-process gcp --gcp-provider projects/…/providers/…", "credential-process gcp: --gcp-provider is required")
+	}
+	prog := &progress{w: rt.Stderr, debug: opts.Debug, quiet: !opts.Debug}
+	ctx, cancel := withDeadline(ctx, opts.Timeout)
+	defer cancel()
+	s, err := newSession(ctx, rt, opts, prog)
+	if err != nil {
+		return err
+	}
+	g := newGCP(opts.GCP, s.client, rt.Now, handoverContext{})
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	c, _, err := s.authorize(ctx, []cloud{g})
+	if err != nil {
+		return deadlineError(ctx, err, opts.Timeout)
+	}
+	tok, err := s.tokenFunc(g.Cloud(), g.Audience())(ctx)
+	if err != nil {
+		return err
+	}
+	exp, _ := c.Time("exp")
+	out, err := gcp.ExecutableResponse(tok, exp, "")
+	if err != nil {
+		return err
+	}
+	_, err = rt.Stdout.Write(out)
+	return err
+}
+
+// onlyCloud clears the other clouds' targets: a refresh command is for one.
+func onlyCloud(opts LoginOptions, cloud string) LoginOptions {
+	if cloud != "aws" {
+		opts.AWS = AWSOptions{}
+	}
+	if cloud != "gcp" {
+		opts.GCP = GCPOptions{}
+	}
+	if cloud != "azure" {
+		opts.Azure = AzureOptions{}
+	}
+	return opts
+}
+
+// failureCode names an error's family for machine-readable failure output.
+func failureCode(err error) string {
+	switch failure.Code(err) {
+	case failure.CodeDenied:
+		return "denied"
+	case failure.CodeUsage:
+		return "bad_input"
+	case failure.CodeToken:
+		return "token_unavailable"
+	case failure.CodeVerify:
+		return "token_invalid"
+	case failure.CodeExchange:
+		return "exchange_failed"
+	case failure.CodeNetwork:
+		return "network"
+	default:
+		return "error"
+	}
+}

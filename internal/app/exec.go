@@ -1,0 +1,57 @@
+package app
+
+import (
+	"context"
+	"os"
+
+	"github.com/keyless-dev/keyless/internal/child"
+	"github.com/keyless-dev/keyless/internal/environ"
+	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/sink"
+)
+
+// Exec is `keyless exec -- CMD…`: the credentials go into CMD's environment
+// only (and the files the clouds' SDKs read); keyless exits with CMD's
+// status. Nothing is exported to the job and nothing is printed but
+// progress, which is why it is the safe choice where nothing can be masked.
+func Exec(ctx context.Context, rt Runtime, opts LoginOptions, argv []string) error {
+	if len(argv) == 0 {
+		return failure.Usage("put the command after --, e.g. keyless exec --aws-role ARN -- aws sts get-caller-identity", "exec: no command given")
+	}
+	prog := &progress{w: rt.Stderr, debug: opts.Debug}
+	loginCtx, cancel := withDeadline(ctx, opts.Timeout)
+	defer cancel()
+	r, err := prepare(loginCtx, rt, opts, prog)
+	if err != nil {
+		return deadlineError(loginCtx, err, opts.Timeout)
+	}
+	// Files only (a GCP credential file, the Azure token file, an AWS
+	// profile): the variables go to the command alone.
+	err = sink.Deliver(loginCtx, r.sets, nil, sink.Options{
+		Format: sink.FormatNone,
+		Env:    rt.Env,
+		Stdout: rt.Stdout,
+		Stderr: rt.Stderr,
+	})
+	if err != nil {
+		return deadlineError(loginCtx, err, opts.Timeout)
+	}
+	if opts.CredentialsDir == "" {
+		// A directory keyless made for this command alone goes with it.
+		defer func() { _ = os.RemoveAll(r.dir) }()
+	}
+	base := environ.List()
+	if rt.Environ != nil {
+		base = rt.Environ()
+	}
+	env := environ.Merge(base, sink.ChildEnv(r.sets))
+	// The command is not bound by the login's deadline.
+	code, err := child.Run(ctx, argv, env, rt.Stdin, rt.Stdout, rt.Stderr)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &failure.ExitError{Code: code}
+	}
+	return nil
+}

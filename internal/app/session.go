@@ -1,0 +1,275 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keyless-dev/keyless/internal/claims"
+	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/policy"
+	"github.com/keyless-dev/keyless/internal/secret"
+	"github.com/keyless-dev/keyless/internal/tokensource"
+	"github.com/keyless-dev/keyless/internal/transport"
+	"github.com/keyless-dev/keyless/internal/verify"
+)
+
+// policyCandidates are looked for, in order, when no --policy is given.
+var policyCandidates = []string{".github/keyless.yaml", ".keyless.yaml"}
+
+// session is the part every login-like command shares: the policy, the
+// token source, the verifier, and the job's verified identity.
+type session struct {
+	rt       Runtime
+	opts     LoginOptions
+	prog     *progress
+	client   *http.Client
+	policy   *policy.Policy // nil: no policy, the cloud-side trust decides
+	source   tokensource.Source
+	verifier *verify.Verifier
+
+	mu     sync.Mutex
+	tokens map[string]secret.String // verified, by cloud
+}
+
+func newSession(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress) (*session, error) {
+	s := &session{rt: rt, opts: opts, prog: prog, tokens: map[string]secret.String{}}
+	s.client = rt.HTTPClient
+	if s.client == nil {
+		s.client = transport.Client(transport.Options{
+			OnRetry: func(attempt int, req *http.Request, status int, err error, wait time.Duration) {
+				why := fmt.Sprintf("HTTP %d", status)
+				if err != nil {
+					why = "a network error"
+				}
+				// Host and path only: a query string is nobody's business.
+				prog.debugf("retrying %s %s%s after %s (attempt %d), in %s", req.Method, req.URL.Host, req.URL.Path, why, attempt, wait.Round(time.Millisecond))
+			},
+		})
+	}
+	if err := s.loadPolicy(); err != nil {
+		return nil, err
+	}
+	issuers := append([]string(nil), opts.Issuers...)
+	if s.policy != nil {
+		issuers = append(issuers, s.policy.IssuerURLs()...)
+	}
+	for _, iss := range opts.Issuers {
+		if err := verify.CheckIssuerURL(iss); err != nil {
+			return nil, failure.Mark(failure.ErrUsage, fmt.Errorf("--issuer %s: %w", iss, err), "an issuer is an https URL such as https://token.actions.githubusercontent.com")
+		}
+	}
+	s.verifier = verify.New(verify.Options{
+		Issuers:    issuers,
+		HTTPClient: s.client,
+		Now:        rt.Now,
+		Leeway:     opts.Leeway,
+	})
+	src, err := tokensource.Detect(rt.Env, tokensource.Options{
+		TokenFile:  opts.TokenFile,
+		TokenEnv:   opts.TokenEnv,
+		HTTPClient: s.client,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.source = src
+	// Keys are fetched while the token is requested: one round trip saved.
+	if iss := tokensource.LikelyIssuer(rt.Env); iss != "" {
+		s.verifier.Prefetch(ctx, iss)
+	}
+	return s, nil
+}
+
+func (s *session) loadPolicy() error {
+	path := s.opts.PolicyPath
+	if path == "" {
+		for _, c := range policyCandidates {
+			p := c
+			if s.rt.WorkDir != "" {
+				p = filepath.Join(s.rt.WorkDir, c)
+			}
+			if _, err := os.Stat(p); err == nil {
+				path = p
+				break
+			}
+		}
+		if path == "" {
+			s.prog.say("no policy file (looked for %s): relying on the cloud-side trust alone", strings.Join(policyCandidates, ", "))
+			return nil
+		}
+	}
+	p, err := policy.Load(path)
+	if err != nil {
+		return err
+	}
+	s.policy = p
+	s.prog.debugf("policy %s: %d rules", path, len(p.Rules()))
+	return nil
+}
+
+// token returns a verified token for one cloud's audience, and its claims.
+// A source that cannot mint per audience hands one token to all clouds; its
+// aud must already hold the cloud's audience.
+func (s *session) token(ctx context.Context, cloudName, audience string) (secret.String, claims.Claims, error) {
+	src := tokensource.ForCloud(s.source, cloudName)
+	raw, err := src.Token(ctx, audience)
+	if err != nil {
+		return secret.String{}, nil, err
+	}
+	c, err := s.verifier.Verify(ctx, raw, audience)
+	if err != nil {
+		if errors.Is(err, verify.ErrAudience) {
+			if hint := tokensource.AudienceHint(src, cloudName, audience); hint != "" {
+				return secret.String{}, nil, failure.Mark(failure.ErrVerify, fmt.Errorf("%s: %w", cloudName, err), hint)
+			}
+		}
+		return secret.String{}, nil, fmt.Errorf("%s: %w", cloudName, err)
+	}
+	return raw, c, nil
+}
+
+// identify gets a token for the job's identity without knowing the cloud
+// yet (no target was asked for): GitHub's default audience, or the one
+// token a non-minting source holds.
+func (s *session) identify(ctx context.Context) (claims.Claims, error) {
+	raw, err := s.source.Token(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return s.verifier.Verify(ctx, raw, "")
+}
+
+// tokenFunc is the token a cloud's exchange asks for: the verified one first,
+// then freshly minted and verified ones (MSAL may ask again).
+func (s *session) tokenFunc(cloudName, audience string) tokenFunc {
+	return func(ctx context.Context) (secret.String, error) {
+		s.mu.Lock()
+		tok, ok := s.tokens[cloudName]
+		delete(s.tokens, cloudName)
+		s.mu.Unlock()
+		if ok {
+			return tok, nil
+		}
+		tok, _, err := s.token(ctx, cloudName, audience)
+		return tok, err
+	}
+}
+
+// authorize gets and verifies every cloud's token concurrently, checks they
+// describe one job, and asks the policy whether that job may receive the
+// clouds' targets. It returns the claims and the decision (nil without a
+// policy).
+func (s *session) authorize(ctx context.Context, clouds []cloud) (claims.Claims, *policy.Decision, error) {
+	type got struct {
+		tok secret.String
+		c   claims.Claims
+		err error
+	}
+	results := make([]got, len(clouds))
+	var wg sync.WaitGroup
+	for i, cl := range clouds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, c, err := s.token(ctx, cl.Cloud(), cl.Audience())
+			results[i] = got{tok, c, err}
+		}()
+	}
+	wg.Wait()
+	var first claims.Claims
+	for i, r := range results {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		if first == nil {
+			first = r.c
+		} else if err := sameJob(first, r.c); err != nil {
+			return nil, nil, err
+		}
+		s.mu.Lock()
+		s.tokens[clouds[i].Cloud()] = r.tok
+		s.mu.Unlock()
+	}
+	s.prog.say("token from %s for %s", s.source.Name(), describeSubject(first))
+	d, err := s.decide(first, clouds)
+	return first, d, err
+}
+
+func describeSubject(c claims.Claims) string {
+	if sub := c.Subject(); sub != "" {
+		return sub
+	}
+	return "(no sub claim)"
+}
+
+// decide evaluates the policy for the clouds' targets.
+func (s *session) decide(c claims.Claims, clouds []cloud) (*policy.Decision, error) {
+	if s.policy == nil {
+		return nil, nil
+	}
+	targets := make([]policy.Target, 0, len(clouds))
+	for _, cl := range clouds {
+		targets = append(targets, cl.Target())
+	}
+	d := s.policy.Evaluate(c, targets...)
+	if !d.Allowed {
+		return &d, denied(s.policy, d)
+	}
+	s.prog.say("policy %s: allowed by rule %q", s.policy.Name(), d.Rule)
+	for _, cl := range clouds {
+		cl.Grant(d.Grant)
+	}
+	return &d, nil
+}
+
+// denied is the error for a policy refusal: the reason, the targets no rule
+// granted, and how to see the whole explanation.
+func denied(p *policy.Policy, d policy.Decision) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "denied by policy %s", p.Name())
+	if d.Rule != "" {
+		fmt.Fprintf(&b, " (rule %q)", d.Rule)
+	}
+	if d.Reason != "" {
+		fmt.Fprintf(&b, ": %s", d.Reason)
+	}
+	for _, t := range d.Targets {
+		if !t.Granted {
+			fmt.Fprintf(&b, "; %s is granted by no matching rule", t.Target)
+		}
+	}
+	hint := fmt.Sprintf("see why, condition by condition: keyless claims > claims.json, then keyless check --policy %s --claims claims.json", p.Name())
+	return failure.Mark(failure.ErrDenied, errors.New(b.String()), hint)
+}
+
+// processArgs are the options a refresh command (credential-process) must
+// repeat to get the same token and the same decision later in the job.
+// Paths are absolute and every argument is one --name=value word, since the
+// SDKs run the command from anywhere and some split it on white space.
+func (s *session) processArgs() []string {
+	var args []string
+	if s.policy != nil {
+		if abs, err := filepath.Abs(s.policy.Name()); err == nil {
+			args = append(args, "--policy="+abs)
+		}
+	}
+	if s.opts.TokenFile != "" {
+		if abs, err := filepath.Abs(s.opts.TokenFile); err == nil {
+			args = append(args, "--token-file="+abs)
+		}
+	}
+	if s.opts.TokenEnv != "" {
+		args = append(args, "--token-env="+s.opts.TokenEnv)
+	}
+	for _, iss := range s.opts.Issuers {
+		args = append(args, "--issuer="+iss)
+	}
+	return args
+}
