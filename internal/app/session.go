@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -81,7 +82,8 @@ func newSession(ctx context.Context, rt Runtime, opts LoginOptions, prog *progre
 	}
 	s.source = src
 	// Keys are fetched while the token is requested: one round trip saved.
-	if iss := tokensource.LikelyIssuer(rt.Env); iss != "" {
+	// Only for an issuer the run can use: with a policy, one its rules name.
+	if iss := tokensource.LikelyIssuer(rt.Env); iss != "" && (s.policy == nil || slices.Contains(issuers, iss)) {
 		s.verifier.Prefetch(ctx, iss)
 	}
 	return s, nil
