@@ -53,26 +53,7 @@ func TestGcloudUsesTheCredentialFile(t *testing.T) {
 			}
 			_, _, exported := login(t, f, tt.edit, runner)
 
-			env := map[string]string{
-				"PATH":                                  environ.Get(environ.OS(), "PATH"),
-				"HOME":                                  home,
-				"CLOUDSDK_CONFIG":                       filepath.Join(home, "gcloud"),
-				"CLOUDSDK_CORE_DISABLE_PROMPTS":         "1",
-				"CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
-				"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
-				"CLOUDSDK_CORE_CHECK_GCE_METADATA":                "false",
-			}
-			for k, v := range runner {
-				env[k] = v
-			}
-			for k, v := range exported {
-				env[k] = v
-			}
-			var list []string
-			for k, v := range env {
-				list = append(list, k+"="+v)
-			}
-			sort.Strings(list)
+			list := childEnv(home, runner, exported)
 
 			var got []string
 			for range 2 {
@@ -102,5 +83,99 @@ func TestGcloudUsesTheCredentialFile(t *testing.T) {
 				t.Errorf("gcloud did not refresh through keyless: same token %v, %d OIDC tokens minted", got[0] == got[1], minted)
 			}
 		})
+	}
+}
+
+// childEnv is the environment of a later step: the runner's variables and
+// what login exported, with gcloud kept off the network and out of $HOME.
+func childEnv(home string, runner environ.Map, exported map[string]string) []string {
+	env := map[string]string{
+		"PATH":                                  environ.Get(environ.OS(), "PATH"),
+		"HOME":                                  home,
+		"CLOUDSDK_CONFIG":                       filepath.Join(home, "gcloud"),
+		"CLOUDSDK_CORE_DISABLE_PROMPTS":         "1",
+		"CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
+		"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
+		"CLOUDSDK_CORE_CHECK_GCE_METADATA":                "false",
+	}
+	for k, v := range runner {
+		env[k] = v
+	}
+	for k, v := range exported {
+		env[k] = v
+	}
+	var list []string
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	sort.Strings(list)
+	return list
+}
+
+// pythonRefresh asks Python's google-auth, as an application would, for
+// credentials from the environment and refreshes them twice.
+const pythonRefresh = `
+import google.auth, google.auth.transport.requests as tr
+creds, project = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+for _ in range(2):
+    creds.refresh(tr.Request())
+    print(type(creds).__module__, project, creds.token)
+`
+
+// TestPythonGoogleAuthUsesTheCredentialFile runs the google-auth library
+// that gcloud bundles, through GOOGLE_APPLICATION_CREDENTIALS.
+func TestPythonGoogleAuthUsesTheCredentialFile(t *testing.T) {
+	gcloud, err := exec.LookPath("gcloud")
+	if err != nil {
+		t.Skip("gcloud is not installed")
+	}
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	real, err := filepath.EvalSymlinks(gcloud)
+	if err != nil {
+		t.Skip("cannot find the Cloud SDK")
+	}
+	sdk := filepath.Dir(filepath.Dir(real))
+	python := filepath.Join(sdk, "platform", "bundledpythonunix", "bin", "python3")
+	if _, err := exec.LookPath(python); err != nil {
+		t.Skip("the Cloud SDK has no bundled Python")
+	}
+	f := newFake(t)
+	// Inside google-auth's refresh margin, so every refresh starts over.
+	f.stsExpiresIn = 60
+	home := t.TempDir()
+	runner := environ.Map{
+		"GITHUB_ACTIONS":                 "true",
+		"ACTIONS_ID_TOKEN_REQUEST_URL":   f.URL() + "/github/token?api-version=2.0",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": ghRequestTok,
+		"PYTHONPATH":                     filepath.Join(sdk, "lib", "third_party"),
+	}
+	_, _, exported := login(t, f, func(o *Options) { o.ServiceAccount = testSA }, runner)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, "-c", pythonRefresh)
+	cmd.Env = childEnv(home, runner, exported)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("python: %v: %s", err, clean(stderr.String(), 600))
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("python printed %d lines", len(lines))
+	}
+	var toks []string
+	for _, l := range lines {
+		fields := strings.Fields(l)
+		if len(fields) != 3 || fields[0] != "google.auth.pluggable" || fields[1] != "acme-prod" || !strings.HasPrefix(fields[2], "sa-") {
+			t.Fatalf("python did not use the executable source with the exported project")
+		}
+		toks = append(toks, fields[2])
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if toks[0] == toks[1] || len(f.ghAudiences) != 2 {
+		t.Errorf("no fresh OIDC token per refresh: %d minted", len(f.ghAudiences))
 	}
 }
