@@ -87,6 +87,9 @@ type Server struct {
 	// AccountOverride, when set, replaces the account in returned ARNs, to
 	// test allow-lists.
 	AccountOverride string
+	// Respond, when set, is asked first for every call; returning false
+	// falls back to the queue. It may call Issued.
+	Respond func(c Call) (Reply, bool)
 
 	srv     *httptest.Server
 	mu      sync.Mutex
@@ -160,8 +163,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls = append(s.calls, c)
-	var reply Reply
-	if q := s.queued[c.Action]; len(q) > 0 {
+	s.mu.Unlock()
+	reply, answered := Reply{}, false
+	if s.Respond != nil {
+		reply, answered = s.Respond(c)
+	}
+	s.mu.Lock()
+	if q := s.queued[c.Action]; !answered && len(q) > 0 {
 		reply, s.queued[c.Action] = q[0], q[1:]
 	}
 	s.mu.Unlock()
