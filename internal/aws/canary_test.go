@@ -78,7 +78,10 @@ func TestCanary(t *testing.T) {
 					shown = append(shown, err.Error(), fmt.Sprintf("%v|%+v|%#v|%s|%q", err, err, err, err, err), failure.Hint(err))
 				}
 				if r != nil {
-					j, _ := json.Marshal(r)
+					j, jerr := json.Marshal(r)
+					if jerr != nil {
+						t.Fatalf("result does not encode: %v", jerr)
+					}
 					shown = append(shown, fmt.Sprintf("%v|%+v|%#v", r, r, *r), string(j))
 					set, herr := r.Handover(HandoverOptions{Executable: "/usr/local/bin/keyless", Env: environ.Map{"HOME": t.TempDir()}})
 					if herr != nil {

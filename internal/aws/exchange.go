@@ -52,7 +52,7 @@ type Result struct {
 
 	// Options are the options of the exchange, repeated by a refreshable
 	// profile's credential_process command.
-	Options Options
+	Options Options `json:"-"`
 }
 
 // Exchange trades the job's token for AWS credentials: AssumeRoleWithWebIdentity
@@ -245,7 +245,7 @@ func (r replayable) Do(req *http.Request) (*http.Response, error) {
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		req.ContentLength = int64(len(body))
 	}
-	return r.c.Do(req)
+	return r.c.Do(req) // #nosec G704 -- the STS endpoint is an option the user sets on purpose
 }
 
 func joinComma(s []string) string {
