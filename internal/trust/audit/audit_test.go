@@ -1,0 +1,346 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/trust"
+)
+
+func auditFile(t *testing.T, name string, opts Options) Document {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Audit(name, data, opts)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return d
+}
+
+func checks(d Document) []string {
+	var out []string
+	for _, it := range d.Items {
+		for _, f := range it.Findings {
+			if f.Grade > trust.Safe {
+				out = append(out, f.Check)
+			}
+		}
+	}
+	return out
+}
+
+func TestAudit(t *testing.T) {
+	tests := []struct {
+		file  string
+		kind  Kind
+		grade trust.Grade
+		want  []string // checks graded caution or worse, in any order
+	}{
+		{"aws-safe.json", AWSTrustPolicy, trust.Safe, nil},
+		{"aws-no-subject.json", AWSTrustPolicy, trust.Dangerous, []string{"no-subject"}},
+		{"aws-wildcard-owner.json", AWSTrustPolicy, trust.Dangerous, []string{"wildcard-owner"}},
+		{"aws-owner-prefix.json", AWSTrustPolicy, trust.Dangerous, []string{"owner-prefix"}},
+		{"aws-wildcard-repository.json", AWSTrustPolicy, trust.Caution, []string{"wildcard-repository"}},
+		{"aws-repository-prefix.json", AWSTrustPolicy, trust.Caution, []string{"repository-prefix", "pull-request"}},
+		{"aws-pull-request.json", AWSTrustPolicy, trust.Caution, []string{"pull-request"}},
+		{"aws-any-ref-admits-pull-request.json", AWSTrustPolicy, trust.Caution, []string{"pull-request"}},
+		{"aws-loose-list-value.json", AWSTrustPolicy, trust.Dangerous, []string{"wildcard-owner", "loose-list-value"}},
+		{"aws-forallvalues-single.json", AWSTrustPolicy, trust.Dangerous, []string{"forallvalues-single", "no-subject"}},
+		{"aws-missing-audience.json", AWSTrustPolicy, trust.Caution, []string{"missing-audience"}},
+		{"aws-shared-audience.json", AWSTrustPolicy, trust.Caution, []string{"shared-audience"}},
+		{"aws-classic-subject.json", AWSTrustPolicy, trust.Caution, []string{"classic-subject"}},
+		{"aws-literal-wildcard.json", AWSTrustPolicy, trust.Caution, []string{"literal-wildcard"}},
+		{"aws-owner-only.json", AWSTrustPolicy, trust.Caution, []string{"owner-only"}},
+		{"aws-if-exists.json", AWSTrustPolicy, trust.Caution, []string{"if-exists"}},
+		{"aws-get-role-urlencoded.json", AWSTrustPolicy, trust.Dangerous, []string{"wildcard-owner", "missing-audience"}},
+		{"aws-get-role-decoded.json", AWSTrustPolicy, trust.Safe, nil},
+		{"gcp-safe.yaml", GCPProvider, trust.Safe, nil},
+		{"gcp-gitlab-safe.yaml", GCPProvider, trust.Safe, nil},
+		{"gcp-no-attribute-condition.json", GCPProvider, trust.Dangerous, []string{"no-attribute-condition"}},
+		{"gcp-owner-only.yaml", GCPProvider, trust.Caution, []string{"owner-only"}},
+		{"gcp-owner-prefix.yaml", GCPProvider, trust.Dangerous, []string{"owner-prefix"}},
+		{"gcp-unanchored-regex.yaml", GCPProvider, trust.Dangerous, []string{"unanchored-regex"}},
+		{"gcp-loose-list-value.yaml", GCPProvider, trust.Dangerous, []string{"owner-prefix", "loose-list-value"}},
+		{"gcp-pull-request.yaml", GCPProvider, trust.Caution, []string{"pull-request"}},
+		{"gcp-shared-audience.json", GCPProvider, trust.Caution, []string{"shared-audience"}},
+		{"azure-safe.json", AzureFederated, trust.Safe, nil},
+		{"azure-flexible-safe.json", AzureFederated, trust.Safe, nil},
+		{"azure-leading-wildcard.json", AzureFederated, trust.Dangerous, []string{"leading-wildcard"}},
+		{"azure-pull-request.json", AzureFederated, trust.Caution, []string{"pull-request"}},
+		{"azure-shared-audience.json", AzureFederated, trust.Caution, []string{"shared-audience"}},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		seen[tt.file] = true
+		t.Run(tt.file, func(t *testing.T) {
+			d := auditFile(t, tt.file, Options{})
+			if d.Kind != tt.kind {
+				t.Errorf("kind = %s, want %s", d.Kind, tt.kind)
+			}
+			if d.Grade() != tt.grade {
+				t.Errorf("grade = %s, want %s", d.Grade(), tt.grade)
+			}
+			got := checks(d)
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("missing %s in %v", w, got)
+				}
+			}
+			for _, g := range got {
+				if !slices.Contains(tt.want, g) {
+					t.Errorf("unexpected %s (want %v)", g, tt.want)
+				}
+			}
+			for _, it := range d.Items {
+				for _, f := range it.Findings {
+					if f.Grade > trust.Safe && (f.Fix == "" || f.Message == "") {
+						t.Errorf("%s: finding %s lacks a message or a fix", it.Name, f.Check)
+					}
+				}
+			}
+		})
+	}
+	files, _ := filepath.Glob("testdata/*-*.*")
+	for _, f := range files {
+		if b := filepath.Base(f); !seen[b] && !strings.HasPrefix(b, "unknown") {
+			t.Errorf("testdata/%s is not in the table", b)
+		}
+	}
+}
+
+func TestImmutableOwners(t *testing.T) {
+	d := auditFile(t, "aws-safe.json", Options{ImmutableOwners: []string{"acme"}})
+	if got := checks(d); !slices.Equal(got, []string{"classic-subject"}) {
+		t.Fatalf("checks = %v", got)
+	}
+	d = auditFile(t, "azure-safe.json", Options{ImmutableOwners: []string{"acme/api"}})
+	if got := checks(d); len(got) != 2 {
+		t.Fatalf("checks = %v", got)
+	}
+}
+
+func TestAuditBadInput(t *testing.T) {
+	for name, doc := range map[string]string{
+		"empty":        "",
+		"not json":     "{",
+		"trailing":     `{"Statement": []} {}`,
+		"unknown kind": `{"apiVersion": "v1", "kind": "ConfigMap"}`,
+		"yaml list":    "- a\n- b\n",
+		"role no doc":  `{"Role": {"RoleName": "x"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Audit("f.json", []byte(doc), Options{})
+			if err == nil || !errors.Is(err, failure.ErrUsage) || failure.Hint(err) == "" {
+				t.Fatalf("err = %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "f.json: ") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+		})
+	}
+}
+
+func TestSubjectWithRepositoryClaim(t *testing.T) {
+	doc := `{"Statement": {"Effect": "Allow",
+	  "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+	  "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+	  "Condition": {
+	    "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+	                     "token.actions.githubusercontent.com:repository_id": "892213456"},
+	    "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*:ref:refs/heads/main"}}}}`
+	d, err := Audit("x.json", []byte(doc), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Grade() != trust.Safe {
+		t.Fatalf("a repository id condition pins the repository: %+v", d.Items)
+	}
+}
+
+func TestDenyAndOtherStatementsSkipped(t *testing.T) {
+	doc := `{"Statement": [
+	  {"Effect": "Deny", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity"},
+	  {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"},
+	  {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:TagSession"}]}`
+	d, err := Audit("x.json", []byte(doc), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range d.Items {
+		if it.Skipped == "" {
+			t.Errorf("%s graded: %+v", it.Name, it)
+		}
+	}
+}
+
+func TestGitLabSubjects(t *testing.T) {
+	tests := []struct {
+		sub   string
+		grade trust.Grade
+		check string
+	}{
+		{"project_path:acme/platform/api:ref_type:branch:ref:main", trust.Safe, ""},
+		{"project_path:acme/platform/*", trust.Caution, "wildcard-repository"},
+		{"project_path:acme*", trust.Dangerous, "owner-prefix"},
+		{"project_path:*", trust.Dangerous, "wildcard-owner"},
+	}
+	for _, tt := range tests {
+		doc := `{"Statement": {"Effect": "Allow",
+		  "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/gitlab.com"},
+		  "Action": "sts:AssumeRoleWithWebIdentity",
+		  "Condition": {"StringEquals": {"gitlab.com:aud": "https://gitlab.com"},
+		    "StringLike": {"gitlab.com:sub": "` + tt.sub + `"}}}}`
+		d, err := Audit("x.json", []byte(doc), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Grade() != tt.grade {
+			t.Errorf("%s: grade %s, want %s (%v)", tt.sub, d.Grade(), tt.grade, checks(d))
+		}
+		if tt.check != "" && !slices.Contains(checks(d), tt.check) {
+			t.Errorf("%s: checks %v lack %s", tt.sub, checks(d), tt.check)
+		}
+	}
+}
+
+func TestFlexibleExpressions(t *testing.T) {
+	tests := []struct {
+		expr  string
+		grade trust.Grade
+		bad   bool
+	}{
+		{`claims['sub'] matches 'repo:acme/api:ref:refs/heads/*'`, trust.Safe, false},
+		{`claims['sub'] eq 'repo:acme/api:environment:prod' or claims['sub'] eq 'repo:acme/api:ref:refs/heads/main'`, trust.Safe, false},
+		{`(claims['sub'] matches 'repo:acme/*') and claims['job_workflow_ref'] matches 'acme/p/.github/workflows/d.yml@*'`, trust.Caution, false},
+		{`claims['job_workflow_ref'] matches 'acme/p/.github/workflows/d.yml@*'`, trust.Dangerous, false},
+		{`claims['sub'] matches 'repo:acme/api:*' or claims['sub'] matches '*'`, trust.Dangerous, false},
+		{`claims['sub'] like 'x'`, trust.Caution, true},
+		{`claims['sub' matches 'x'`, trust.Caution, true},
+		{`claims['sub'] matches 'x`, trust.Caution, true},
+		{`(claims['sub'] eq 'x'`, trust.Caution, true},
+	}
+	for _, tt := range tests {
+		doc, _ := json.Marshal([]map[string]any{{"issuer": trust.GitHubIssuer, "name": "c", "audiences": []string{trust.AzureAudience},
+			"claimsMatchingExpression": map[string]any{"value": tt.expr, "languageVersion": 1}}})
+		d, err := Audit("x.json", doc, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Grade() < tt.grade || (!tt.bad && d.Grade() != tt.grade) {
+			t.Errorf("%s: grade %s, want %s (%v)", tt.expr, d.Grade(), tt.grade, checks(d))
+		}
+		if tt.bad != slices.Contains(checks(d), "unreadable-condition") {
+			t.Errorf("%s: checks %v", tt.expr, checks(d))
+		}
+	}
+}
+
+func TestCELConditions(t *testing.T) {
+	tests := []struct {
+		cond  string
+		grade trust.Grade
+	}{
+		{`assertion.repository == 'acme/api'`, trust.Safe},
+		{`'acme/api' == assertion['repository']`, trust.Safe},
+		{`attribute.repository in ['acme/api', 'acme/web'] && assertion.ref == 'refs/heads/main'`, trust.Safe},
+		{`assertion.repository.matches('^acme/(api|web)$')`, trust.Caution},
+		{`assertion.repository.matches('^acme/api$')`, trust.Safe},
+		{`assertion.repository_id == '892213456' && assertion.repository_owner_id == '1342004'`, trust.Safe},
+		{`assertion.sub.startsWith('repo:acme/api:')`, trust.Caution},
+		{`assertion.sub.startsWith('repo:acme/api:ref:refs/heads/')`, trust.Safe},
+		{`assertion.repository.endsWith('/api')`, trust.Dangerous},
+		{`assertion.repository != 'evil/x'`, trust.Dangerous},
+		{`assertion.repository == 'acme/api' || assertion.actor == 'octocat'`, trust.Dangerous},
+		{`assertion.repository == 'acme/api' && size(assertion.aud) > 0`, trust.Safe},
+		{`assertion.repository ==`, trust.Caution},
+	}
+	for _, tt := range tests {
+		doc, _ := json.Marshal(map[string]any{"name": "projects/1/locations/global/workloadIdentityPools/p/providers/gh",
+			"attributeMapping":   map[string]string{"google.subject": "assertion.sub", "attribute.repository": "assertion.repository"},
+			"attributeCondition": tt.cond, "oidc": map[string]any{"issuerUri": trust.GitHubIssuer}})
+		d, err := Audit("x.json", doc, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Grade() != tt.grade {
+			t.Errorf("%s: grade %s, want %s (%+v)", tt.cond, d.Grade(), tt.grade, d.Items[0].Findings)
+		}
+	}
+}
+
+func TestSARIF(t *testing.T) {
+	r := Report{Documents: []Document{auditFile(t, "aws-loose-list-value.json", Options{}), auditFile(t, "gcp-safe.yaml", Options{})}}
+	var b bytes.Buffer
+	if err := WriteSARIF(&b, r, "v1.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct{ ID string } `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Level     string `json:"level"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }    `json:"artifactLocation"`
+						Region           struct{ StartLine int } `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 2 {
+		t.Fatalf("sarif: %s", b.String())
+	}
+	res := log.Runs[0].Results[0]
+	if res.Level != "error" || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != "aws-loose-list-value.json" {
+		t.Fatalf("result: %+v", res)
+	}
+	// The loose value "repo:*" is on line 14 of the file.
+	if line := res.Locations[0].PhysicalLocation.Region.StartLine; line != 14 {
+		t.Fatalf("line = %d", line)
+	}
+}
+
+func TestJSONReport(t *testing.T) {
+	r := Report{Documents: []Document{auditFile(t, "azure-pull-request.json", Options{})}}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Grade     string         `json:"grade"`
+		Summary   map[string]int `json:"summary"`
+		Documents []Document     `json:"documents"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Grade != "caution" || out.Summary["caution"] != 1 || out.Documents[0].Items[0].Findings[0].Check != "pull-request" {
+		t.Fatalf("json: %s", b.String())
+	}
+}
+
+func TestWriteUnknownFormat(t *testing.T) {
+	if err := Write(&bytes.Buffer{}, Report{}, "xml", ""); err == nil {
+		t.Fatal("xml accepted")
+	}
+}

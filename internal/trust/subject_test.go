@@ -1,0 +1,92 @@
+package trust
+
+import (
+	"testing"
+)
+
+func TestAnalyzeSubject(t *testing.T) {
+	tests := []struct {
+		plat   Platform
+		p      Pattern
+		grade  Grade
+		checks []string
+		scope  Scope
+	}{
+		{GitHub, Pattern{Exact, "repo:acme/api:ref:refs/heads/main"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/api"}},
+		{GitHub, Pattern{Exact, "repo:acme@1/api@2:environment:prod"}, Safe, nil, Scope{Owner: "acme@1", Repository: "acme@1/api@2", Immutable: true}},
+		{GitHub, Pattern{IAMLike, "repo:acme/api:ref:refs/heads/release/*"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/api"}},
+		{GitHub, Pattern{IAMLike, "repo:acme/api:ref:refs/tags/v*"}, Safe, []string{"ref-prefix"}, Scope{Owner: "acme", Repository: "acme/api"}},
+		{GitHub, Pattern{IAMLike, "repo:acme/api:*"}, Caution, []string{"pull-request", "any-ref"}, Scope{Owner: "acme", Repository: "acme/api", AdmitsPR: true}},
+		{GitHub, Pattern{Exact, "repo:acme/api:pull_request"}, Caution, []string{"pull-request"}, Scope{Owner: "acme", Repository: "acme/api", AdmitsPR: true}},
+		{GitHub, Pattern{IAMLike, "repo:acme/*"}, Caution, []string{"wildcard-repository", "pull-request"}, Scope{Owner: "acme", AdmitsPR: true}},
+		{GitHub, Pattern{IAMLike, "repo:acme/api*"}, Caution, []string{"repository-prefix", "pull-request"}, Scope{Owner: "acme", AdmitsPR: true}},
+		{GitHub, Pattern{IAMLike, "repo:acme*"}, Dangerous, []string{"owner-prefix"}, Scope{}},
+		{GitHub, Pattern{IAMLike, "repo:*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
+		{GitHub, Pattern{IAMLike, "*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
+		{GitHub, Pattern{EntraMatches, "*:ref:refs/heads/main"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
+		{GitHub, Pattern{Exact, "repo:acme"}, Caution, []string{"unrecognized-subject"}, Scope{}},
+		{GitHub, Pattern{Exact, "job_workflow_ref:acme/p/.github/workflows/d.yml@refs/heads/main"}, Caution, []string{"subject-without-repository"}, Scope{}},
+		{GitHub, Pattern{Exact, "repository_owner_id:1:repository_id:2:environment:prod"}, Safe, nil, Scope{Repository: "2"}},
+		{GitLab, Pattern{Exact, "project_path:acme/platform/api:ref_type:branch:ref:main"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/platform/api"}},
+		{GitLab, Pattern{IAMLike, "project_path:acme/platform/*"}, Caution, []string{"wildcard-repository"}, Scope{Owner: "acme"}},
+		{OtherPlatform, Pattern{Exact, "system:serviceaccount:ci:deployer"}, Safe, nil, Scope{}},
+		{OtherPlatform, Pattern{IAMLike, "system:serviceaccount:ci:*"}, Caution, []string{"unrecognized-subject"}, Scope{}},
+	}
+	for _, tt := range tests {
+		sc, fs := AnalyzeSubject(tt.plat, tt.p)
+		if g := Worst(fs); g != tt.grade {
+			t.Errorf("%s: grade %s, want %s (%+v)", tt.p, g, tt.grade, fs)
+		}
+		if len(fs) != len(tt.checks) {
+			t.Errorf("%s: findings %+v, want %v", tt.p, fs, tt.checks)
+		} else {
+			for i := range fs {
+				if fs[i].Check != tt.checks[i] {
+					t.Errorf("%s: finding %d is %s, want %s", tt.p, i, fs[i].Check, tt.checks[i])
+				}
+			}
+		}
+		if sc != tt.scope {
+			t.Errorf("%s: scope %+v, want %+v", tt.p, sc, tt.scope)
+		}
+	}
+}
+
+func TestPlatformOf(t *testing.T) {
+	for in, want := range map[string]Platform{
+		"https://token.actions.githubusercontent.com":      GitHub,
+		"token.actions.githubusercontent.com":              GitHub,
+		"token.actions.githubusercontent.com/acme-corp":    GitHub,
+		"https://ghe.example.com/_services/token":          GitHub,
+		"https://gitlab.com":                               GitLab,
+		"gitlab.example.com":                               GitLab,
+		"https://oidc.eks.us-east-1.amazonaws.com/id/ABCD": OtherPlatform,
+		"%zz": OtherPlatform,
+	} {
+		if got := PlatformOf(in); got != want {
+			t.Errorf("PlatformOf(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestSharedAudience(t *testing.T) {
+	if SharedAudience(AWSAudience, "aws") != "" || SharedAudience(AWSAudience, "gcp") == "" ||
+		SharedAudience(AzureAudience, "azure") != "" || SharedAudience("https://github.com/acme", "aws") == "" ||
+		SharedAudience("https://iam.googleapis.com/projects/1/x", "gcp") != "" {
+		t.Fatal("SharedAudience")
+	}
+}
+
+func TestGradeText(t *testing.T) {
+	for _, g := range []Grade{Safe, Caution, Dangerous} {
+		b, _ := g.MarshalText()
+		var back Grade
+		if err := back.UnmarshalText(b); err != nil || back != g {
+			t.Fatalf("%s round trip: %v %v", g, back, err)
+		}
+	}
+	var g Grade
+	if g.UnmarshalText([]byte("fine")) == nil || Grade(7).String() != "grade(7)" {
+		t.Fatal("bad grades")
+	}
+}
