@@ -38,9 +38,10 @@ type HandoverOptions struct {
 	// Executable is the absolute path of the keyless binary, which the SDKs
 	// run to refresh (`credential-process gcp`).
 	Executable string
-	// RefreshArgs are more arguments for that command, such as
-	// --token-env=GCP_ID_TOKEN on GitLab. Each must be free of white space
-	// and quotes, since the SDKs split the command on white space.
+	// RefreshArgs are the common options the command must repeat, such as
+	// --policy=FILE or --token-env=GCP_ID_TOKEN; keyless adds the gcp ones
+	// (provider, service account, audience). Each must be free of white
+	// space and quotes, since the SDKs split the command on white space.
 	RefreshArgs []string
 	// Env is the job's environment (to find the workspace and the platform).
 	Env environ.Env
@@ -70,7 +71,7 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 			handover.Plain("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", tokenFile),
 			handover.Secret("GOOGLE_OAUTH_ACCESS_TOKEN", tok))
 	} else {
-		cmd, err := refreshCommand(h.Executable, r.opts.Audience(), h.RefreshArgs)
+		cmd, err := refreshCommand(h.Executable, r.opts.refreshOptions(), h.RefreshArgs)
 		if err != nil {
 			return handover.Set{}, err
 		}
@@ -154,7 +155,7 @@ func checkDir(dir string, env environ.Env) error {
 // space: Go (strings.Fields) and Python, which gcloud bundles (str.split),
 // know no quoting at all; Node strips double quotes. So a piece with white
 // space or quotes cannot be passed safely and is refused.
-func refreshCommand(exe, audience string, extra []string) (string, error) {
+func refreshCommand(exe string, own, extra []string) (string, error) {
 	if exe == "" || !filepath.IsAbs(exe) {
 		return "", failure.New(failure.ErrOutput, "run keyless by its absolute path",
 			"gcp: the keyless executable path %q is not absolute; the SDKs need one to refresh credentials", clip(exe, 200))
@@ -163,18 +164,29 @@ func refreshCommand(exe, audience string, extra []string) (string, error) {
 		return "", failure.New(failure.ErrOutput, "install keyless in a directory whose path has no spaces or quotes (for example /usr/local/bin or $RUNNER_TEMP)",
 			"gcp: the keyless executable path %q has characters the Google SDKs cannot pass: they split the refresh command on spaces", clip(exe, 200))
 	}
-	parts := []string{exe, "credential-process", "gcp", "--gcp-audience=" + audience}
-	for _, a := range extra {
+	parts := []string{exe, "credential-process", "gcp"}
+	for _, a := range append(append([]string{}, own...), extra...) {
 		if !commandSafe(a) {
-			return "", failure.New(failure.ErrOutput, "use option values without spaces or quotes",
-				"gcp: refresh argument %q has characters the Google SDKs cannot pass", clip(a, 200))
+			return "", failure.New(failure.ErrOutput, "use option values and file paths without spaces or quotes",
+				"gcp: refresh argument %q has characters the Google SDKs cannot pass: they split the refresh command on spaces", clip(a, 200))
 		}
 		parts = append(parts, a)
 	}
-	if !commandSafe(parts[3]) {
-		return "", failure.Usage("give an audience without spaces or quotes", "gcp: audience %q cannot be passed to the refresh command", clip(audience, 200))
-	}
 	return strings.Join(parts, " "), nil
+}
+
+// refreshOptions are the gcp options `keyless credential-process gcp`
+// needs to ask the policy for the same target and mint a token for the
+// same audience.
+func (o Options) refreshOptions() []string {
+	args := []string{"--gcp-provider=" + o.Provider}
+	if o.ServiceAccount != "" {
+		args = append(args, "--gcp-service-account="+o.ServiceAccount)
+	}
+	if o.TokenAudience != "" {
+		args = append(args, "--gcp-audience="+o.TokenAudience)
+	}
+	return args
 }
 
 func commandSafe(s string) bool {

@@ -138,7 +138,7 @@ func TestCredentialFileHoldsNoSecret(t *testing.T) {
 		t.Errorf("lifetime section = %v", doc["service_account_impersonation"])
 	}
 	exe := doc["credential_source"].(map[string]any)["executable"].(map[string]any)
-	want := testExecutable(t) + " credential-process gcp --gcp-audience=https://iam.googleapis.com/" + testProvider
+	want := testExecutable(t) + " credential-process gcp --gcp-provider=" + testProvider + " --gcp-service-account=" + testSA
 	if exe["command"] != want || exe["timeout_millis"] != float64(60000) {
 		t.Errorf("executable = %v, want command %q", exe, want)
 	}
@@ -271,7 +271,9 @@ func TestHandoverRefusals(t *testing.T) {
 
 func TestRefreshArgsReachTheCommand(t *testing.T) {
 	f := newFake(t)
-	r, err := Exchange(context.Background(), f.options(), f.subjectTokens(), testClaims())
+	o := f.options()
+	o.TokenAudience = "my-audience"
+	r, err := Exchange(context.Background(), o, f.subjectTokens(), testClaims())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,8 +283,8 @@ func TestRefreshArgsReachTheCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := set.Files[0].Content(nil)
-	want := `"command": "/usr/local/bin/keyless credential-process gcp --gcp-audience=https://iam.googleapis.com/` + testProvider +
-		` --token-env=GCP_ID_TOKEN --issuer=https://gitlab.example.com"`
+	want := `"command": "/usr/local/bin/keyless credential-process gcp --gcp-provider=` + testProvider +
+		` --gcp-audience=my-audience --token-env=GCP_ID_TOKEN --issuer=https://gitlab.example.com"`
 	if !strings.Contains(string(b), want) {
 		t.Errorf("file = %s\nwant %s", b, want)
 	}

@@ -48,7 +48,7 @@ func ExampleResult_Handover() {
 	//   },
 	//   "credential_source": {
 	//     "executable": {
-	//       "command": "/usr/local/bin/keyless credential-process gcp --gcp-audience=https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github",
+	//       "command": "/usr/local/bin/keyless credential-process gcp --gcp-provider=projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github --gcp-service-account=deploy@acme-prod.iam.gserviceaccount.com",
 	//       "timeout_millis": 60000
 	//     }
 	//   },

@@ -106,11 +106,12 @@ func FuzzRefreshCommand(f *testing.F) {
 		if extra != "" {
 			args = append(args, extra)
 		}
-		cmd, err := refreshCommand(exe, aud, args)
+		own := []string{"--gcp-audience=" + aud}
+		cmd, err := refreshCommand(exe, own, args)
 		if err != nil {
 			return
 		}
-		want := append([]string{exe, "credential-process", "gcp", "--gcp-audience=" + aud}, args...)
+		want := append([]string{exe, "credential-process", "gcp", own[0]}, args...)
 		got := strings.Fields(cmd)
 		if strings.Join(got, "\x00") != strings.Join(want, "\x00") || strings.ContainsAny(cmd, `"'\`) {
 			t.Fatalf("command %q splits into %q", cmd, got)

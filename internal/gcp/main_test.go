@@ -31,14 +31,21 @@ func fakeCredentialProcess(args []string, env environ.Env, out io.Writer) int {
 		_, _ = out.Write(ExecutableFailure("keyless_test", msg))
 		return 1
 	}
-	var audience string
+	var o Options
 	for _, a := range args {
 		if v, ok := strings.CutPrefix(a, "--gcp-audience="); ok {
-			audience = v
+			o.TokenAudience = v
+		}
+		if v, ok := strings.CutPrefix(a, "--gcp-provider="); ok {
+			o.Provider = v
 		}
 	}
+	audience := ""
+	if o.Provider != "" {
+		audience = o.Audience()
+	}
 	if audience == "" {
-		return fail("no --gcp-audience")
+		return fail("no --gcp-provider")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -210,7 +210,9 @@ func (o Options) Validate() error {
 	if err := o.validateFormat(); err != nil {
 		return err
 	}
-	if o.Lifetime != 0 {
+	// The CLI's default (1h) comes along with direct federation too; only a
+	// different lifetime there is a mistake worth stopping for.
+	if o.Lifetime != 0 && (o.ServiceAccount != "" || o.Lifetime != DefaultLifetime) {
 		if o.ServiceAccount == "" {
 			return failure.Usage("set --gcp-service-account, or drop --gcp-lifetime: federated tokens always last one hour",
 				"gcp: a lifetime needs a service account to impersonate")

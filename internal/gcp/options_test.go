@@ -40,7 +40,8 @@ func TestValidate(t *testing.T) {
 			o.Provider = "projects/1/locations/global/workloadIdentityPools/CI/providers/github"
 		}, "not a workload identity provider"},
 		{"bad service account", func(o *Options) { o.ServiceAccount = "deploy" }, "not a service account email"},
-		{"lifetime without account", func(o *Options) { o.Lifetime = time.Hour }, "needs a service account"},
+		{"default lifetime without account", func(o *Options) { o.Lifetime = time.Hour }, ""},
+		{"lifetime without account", func(o *Options) { o.Lifetime = 2 * time.Hour }, "needs a service account"},
 		{"lifetime too long", func(o *Options) { o.ServiceAccount = testSA; o.Lifetime = 13 * time.Hour }, "out of range"},
 		{"lifetime fraction", func(o *Options) { o.ServiceAccount = testSA; o.Lifetime = 1500 * time.Millisecond }, "whole seconds"},
 		{"unknown format", func(o *Options) { o.TokenFormat = "jwt" }, "access_token, id_token or none"},
