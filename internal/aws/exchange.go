@@ -186,8 +186,10 @@ func (o Options) client(p plan, creds awssdk.CredentialsProvider) *sts.Client {
 	return sts.New(opts)
 }
 
-// retryer retries throttling only: the transport already retries network
-// errors and 5xx, and two layers retrying the same failures would multiply.
+// retryer retries throttling, and a signed call that failed on clock skew
+// (the SDK corrects its clock and marks those): the transport already
+// retries network errors and 5xx, and two layers retrying the same failures
+// would multiply.
 func (o Options) retryer() awssdk.Retryer {
 	codes := map[string]struct{}{CodeIDPCommunicationError: {}}
 	for c := range throttleCodes {
@@ -197,7 +199,7 @@ func (o Options) retryer() awssdk.Retryer {
 		so.MaxAttempts = o.throttleAttempts()
 		so.MaxBackoff = maxThrottleBackoff
 		so.RateLimiter = ratelimit.None
-		so.Retryables = []retry.IsErrorRetryable{retry.RetryableErrorCode{Codes: codes}}
+		so.Retryables = []retry.IsErrorRetryable{retry.NoRetryCanceledError{}, retry.RetryableError{}, retry.RetryableErrorCode{Codes: codes}}
 		if o.backoff != nil {
 			so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
 				return o.backoff(attempt), nil
