@@ -96,10 +96,14 @@ func (p *plan) gitHubFiles(o Options) ([]*envFile, error) {
 		return nil, err
 	}
 	for _, ef := range files {
-		f, err := os.OpenFile(ef.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		// The runner creates the file before the step, and so, like the
+		// Actions toolkit, keyless refuses a missing one rather than leave a
+		// new file behind.
+		f, err := os.OpenFile(ef.path, os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
 			closeAll(files)
-			return nil, failure.Mark(failure.ErrOutput, fmt.Errorf("open %s: %w", ef.name, err), "")
+			return nil, failure.Mark(failure.ErrOutput, fmt.Errorf("open %s: %w", ef.name, err),
+				ef.name+" must name the file the runner made for this step; do not set it yourself")
 		}
 		ef.f = f
 	}

@@ -398,6 +398,9 @@ func (zeroReader) Read(p []byte) (int, error) {
 // assertUntouched checks that a failed delivery left the job as it was.
 func assertUntouched(t *testing.T, j *job) {
 	t.Helper()
+	if _, err := os.Stat(filepath.Join(filepath.Dir(j.ghEnv), "missing")); err == nil {
+		t.Error("created a missing environment file")
+	}
 	for _, f := range []string{j.ghEnv, j.ghOut, j.ghSumm} {
 		if _, err := os.Stat(f); err != nil {
 			continue // the test made it unusable
@@ -418,6 +421,9 @@ func TestAllOrNothing(t *testing.T) {
 	}{
 		{"GITHUB_ENV not writable", func(t *testing.T, j *job, _ []handover.Set, o *Options) {
 			j.env["GITHUB_ENV"] = filepath.Join(j.credentials+"-missing", "nodir", "set_env")
+		}},
+		{"GITHUB_ENV missing", func(t *testing.T, j *job, _ []handover.Set, o *Options) {
+			j.env["GITHUB_ENV"] = filepath.Join(filepath.Dir(j.ghEnv), "missing")
 		}},
 		{"GITHUB_ENV unset", func(t *testing.T, j *job, _ []handover.Set, o *Options) {
 			delete(j.env, "GITHUB_ENV")
