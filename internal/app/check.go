@@ -217,7 +217,7 @@ func writeCheckHeader(w io.Writer, policyName, source string, c claims.Claims, o
 }
 
 func anyAllowMatched(d policy.Decision) bool {
-	for _, r := range d.Rules {
+	for _, r := range d.Explain() {
 		if r.Effect == policy.Allow && r.Matched {
 			return true
 		}

@@ -1,13 +1,14 @@
 package policy
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/keyless-dev/keyless/internal/claims"
 )
 
-// Decision is the outcome of evaluating claims against a policy, with
-// everything needed to explain it.
+// Decision is the outcome of evaluating claims against a policy. Explain
+// gives the rule-by-rule, condition-by-condition account of it.
 type Decision struct {
 	Allowed bool `json:"allowed"`
 	// Rule is the deciding rule: the matching deny rule, or the allow rule
@@ -20,7 +21,8 @@ type Decision struct {
 	// rule's grant, with targets the granted entries. Empty when denied.
 	Grant   Grant          `json:"grant"`
 	Targets []TargetResult `json:"targets,omitempty"`
-	Rules   []RuleResult   `json:"rules"`
+
+	ev *evaluation
 }
 
 // TargetResult says whether and by which rule a requested target is granted.
@@ -58,56 +60,103 @@ type claimVals struct {
 	done bool
 }
 
+// evaluation keeps what Explain needs: deciding short-circuits each rule at
+// its first failing condition, explaining goes through all of them later,
+// and only when asked.
+type evaluation struct {
+	p       *Policy
+	c       claims.Claims
+	cache   []claimVals
+	matched []bool
+}
+
+func (e *evaluation) get(cc *compiledClaim) claimVals {
+	v := &e.cache[cc.idx]
+	if !v.done {
+		v.vals, v.ok = e.c.Values(cc.Claim)
+		v.done = true
+	}
+	return *v
+}
+
+func (e *evaluation) holds(cc *compiledClaim) bool {
+	cv := e.get(cc)
+	if !cv.ok {
+		return false
+	}
+	for _, v := range cv.vals {
+		if cc.test(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *evaluation) ruleMatches(r *rule) bool {
+	if !e.holds(r.issuerCond) {
+		return false
+	}
+	for _, cond := range r.conds {
+		for _, cc := range cond.claims {
+			if !e.holds(cc) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Explain returns every rule's result in policy order, each with every
+// condition's expected and actual values (the issuer check first). The claims
+// given to Evaluate must not have been modified since.
+func (d Decision) Explain() []RuleResult {
+	e := d.ev
+	if e == nil {
+		return nil
+	}
+	conds := make([]ConditionResult, e.p.nConds)
+	results := make([]RuleResult, len(e.p.rules))
+	test := func(key string, cc *compiledClaim) ConditionResult {
+		cv := e.get(cc)
+		r := ConditionResult{Key: key, Claim: cc.Claim, Part: cc.Part, Expected: cc.expected, Actual: cv.vals, Missing: !cv.ok}
+		r.OK = e.holds(cc)
+		return r
+	}
+	next := 0
+	for i, r := range e.p.rules {
+		rc := conds[next : next : next+r.nConds]
+		next += r.nConds
+		rc = append(rc, test("issuer", r.issuerCond))
+		for _, cond := range r.conds {
+			for _, cc := range cond.claims {
+				rc = append(rc, test(cond.key, cc))
+			}
+		}
+		results[i] = RuleResult{Name: r.name, Effect: r.effect, Matched: e.matched[i], Conditions: rc}
+	}
+	return results
+}
+
+// MarshalJSON includes the explanation as "rules".
+func (d Decision) MarshalJSON() ([]byte, error) {
+	type plain Decision
+	return json.Marshal(struct {
+		plain
+		Rules []RuleResult `json:"rules"`
+	}{plain(d), d.Explain()})
+}
+
 // Evaluate decides whether the claims may receive the targets (or, with no
 // targets, the first matching allow rule's grant). It never fails: a policy
 // that compiled can always be evaluated.
 func (p *Policy) Evaluate(c claims.Claims, targets ...Target) Decision {
-	cache := make([]claimVals, len(p.claimNames))
-	get := func(cc *compiledClaim) claimVals {
-		v := &cache[cc.idx]
-		if !v.done {
-			v.vals, v.ok = c.Values(cc.Claim)
-			v.done = true
-		}
-		return *v
-	}
-	conds := make([]ConditionResult, p.nConds)
-	results := make([]RuleResult, len(p.rules))
-	test := func(key string, cc *compiledClaim) ConditionResult {
-		cv := get(cc)
-		r := ConditionResult{Key: key, Claim: cc.Claim, Part: cc.Part, Expected: cc.expected, Actual: cv.vals}
-		if !cv.ok {
-			r.Missing = true
-			return r
-		}
-		for _, v := range cv.vals {
-			if cc.test(v) {
-				r.OK = true
-				break
-			}
-		}
-		return r
-	}
-	next := 0
+	e := &evaluation{p: p, c: c, cache: make([]claimVals, len(p.claimNames)), matched: make([]bool, len(p.rules))}
 	for i, r := range p.rules {
-		rc := conds[next : next : next+r.nConds]
-		next += r.nConds
-		matched := true
-		ic := test("issuer", r.issuerCond)
-		matched = matched && ic.OK
-		rc = append(rc, ic)
-		for _, cond := range r.conds {
-			for _, cc := range cond.claims {
-				res := test(cond.key, cc)
-				matched = matched && res.OK
-				rc = append(rc, res)
-			}
-		}
-		results[i] = RuleResult{Name: r.name, Effect: r.effect, Matched: matched, Conditions: rc}
+		e.matched[i] = e.ruleMatches(r)
 	}
-	d := Decision{Rules: results}
+	d := Decision{ev: e}
 	for i, r := range p.rules {
-		if r.effect == Deny && results[i].Matched {
+		if r.effect == Deny && e.matched[i] {
 			d.Rule = r.name
 			d.Reason = "deny rule " + r.name + " matches"
 			for _, t := range targets {
@@ -118,7 +167,7 @@ func (p *Policy) Evaluate(c claims.Claims, targets ...Target) Decision {
 	}
 	if len(targets) == 0 {
 		for i, r := range p.rules {
-			if r.effect == Allow && results[i].Matched {
+			if r.effect == Allow && e.matched[i] {
 				d.Allowed = true
 				d.Rule = r.name
 				d.Reason = "allow rule " + r.name + " matches"
@@ -134,7 +183,7 @@ func (p *Policy) Evaluate(c claims.Claims, targets ...Target) Decision {
 	for _, t := range targets {
 		tr := TargetResult{Target: t}
 		for i, r := range p.rules {
-			if r.effect != Allow || !results[i].Matched {
+			if r.effect != Allow || !e.matched[i] {
 				continue
 			}
 			if g, ok := r.grant.grants(t); ok {
@@ -157,7 +206,7 @@ func (p *Policy) Evaluate(c claims.Claims, targets ...Target) Decision {
 		d.Grant = Grant{}
 		anyAllow := false
 		for i, r := range p.rules {
-			if r.effect == Allow && results[i].Matched {
+			if r.effect == Allow && e.matched[i] {
 				anyAllow = true
 			}
 		}

@@ -93,7 +93,7 @@ func TestMatchKinds(t *testing.T) {
 			p := mustParse(t, oneRule("github", tt.match))
 			d := p.Evaluate(mustClaims(t, "{"+ghIss+","+tt.claims+"}"))
 			if d.Allowed != tt.want {
-				t.Fatalf("allowed = %v, want %v; %+v", d.Allowed, tt.want, d.Rules)
+				t.Fatalf("allowed = %v, want %v; %+v", d.Allowed, tt.want, d.Explain())
 			}
 		})
 	}
@@ -156,7 +156,7 @@ func TestConceptMapping(t *testing.T) {
 			}
 			d := p.Evaluate(mustClaims(t, "{"+iss+","+tt.claims+"}"))
 			if d.Allowed != tt.want {
-				t.Fatalf("allowed = %v, want %v; %+v", d.Allowed, tt.want, d.Rules)
+				t.Fatalf("allowed = %v, want %v; %+v", d.Allowed, tt.want, d.Explain())
 			}
 		})
 	}
@@ -169,7 +169,7 @@ func TestIssuerMustMatch(t *testing.T) {
 		if d.Allowed {
 			t.Errorf("allowed with %s", iss)
 		}
-		if c := d.Rules[0].Conditions[0]; c.Key != "issuer" || c.OK {
+		if c := d.Explain()[0].Conditions[0]; c.Key != "issuer" || c.OK {
 			t.Errorf("issuer condition %+v", c)
 		}
 	}
@@ -276,7 +276,7 @@ func TestGrantOfTargets(t *testing.T) {
 func TestExplanation(t *testing.T) {
 	p := mustParse(t, oneRule("gitlab", "branch: main\nenvironment: production"))
 	d := p.Evaluate(mustClaims(t, `{`+glIss+`,"ref":"main","ref_type":"tag"}`))
-	conds := d.Rules[0].Conditions
+	conds := d.Explain()[0].Conditions
 	want := []ConditionResult{
 		{Key: "issuer", Claim: "iss", Expected: "== https://gitlab.com", Actual: []string{"https://gitlab.com"}, OK: true},
 		{Key: "branch", Claim: "ref_type", Expected: "== branch", Actual: []string{"tag"}},

@@ -32,9 +32,10 @@ func WriteText(w io.Writer, d Decision, o TextOptions) error {
 		}
 		return code + s + ansiReset
 	}
+	rules := d.Explain()
 	// Column widths across every rule, so the table reads as one.
 	wKey, wClaim, wExp := 0, 0, 0
-	for _, r := range d.Rules {
+	for _, r := range rules {
 		for _, c := range r.Conditions {
 			wKey = max(wKey, utf8.RuneCountInString(c.Key))
 			wClaim = max(wClaim, utf8.RuneCountInString(claimLabel(c)))
@@ -42,7 +43,7 @@ func WriteText(w io.Writer, d Decision, o TextOptions) error {
 		}
 	}
 	var b strings.Builder
-	for _, r := range d.Rules {
+	for _, r := range rules {
 		state := "not matched"
 		switch {
 		case r.Matched && r.Effect == Deny:

@@ -1,0 +1,130 @@
+package policy
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/keyless-dev/keyless/internal/claims"
+)
+
+// FuzzParse: no input makes the loader panic, and whatever loads can be
+// evaluated, linted, viewed and explained.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("../../policies/*.yaml")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(precedencePolicy))
+	f.Add([]byte("version: 1\nrules:\n  - name: a\n    issuer: gitlab\n    match: {tag: {regex: '(a|b'}}\n"))
+	f.Add([]byte("version: 1\nrules: &a [*a]\n"))
+	f.Add([]byte("{version: 1, rules: [{name: x, issuer: github, match: {branch: [1, true, 2.5]}, grant: {gcp: [{provider: x}]}}]}"))
+	c := mustClaims(f, `{"iss":"https://token.actions.githubusercontent.com","repository":"acme/api","ref":"refs/heads/main","event_name":"push"}`)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		d := p.Evaluate(c)
+		if d.Allowed && d.Grant.Empty() {
+			t.Fatal("allowed without a grant")
+		}
+		_ = Lint(p)
+		_ = p.Rules()
+		var b strings.Builder
+		if err := WriteText(&b, d, TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzEvaluate: any claims document and target evaluate without panicking,
+// and the decision is consistent.
+func FuzzEvaluate(f *testing.F) {
+	p, err := Load("../../policies/multi-cloud.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	files, _ := filepath.Glob("../../examples/claims/*.json")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data, "aws:arn:aws:iam::111122223333:role/release")
+		}
+	}
+	f.Add([]byte(`{"iss":["https://token.actions.githubusercontent.com"],"repository":{"a":1},"job_workflow_ref":"@refs/"}`), "gcp:projects/1/locations/global/workloadIdentityPools/p/providers/q,a@b.co")
+	f.Add([]byte(`{"ref":null,"environment":1e400}`), "azure:x/y")
+	f.Fuzz(func(t *testing.T, data []byte, target string) {
+		c, err := claims.Parse(data)
+		if err != nil {
+			return
+		}
+		var targets []Target
+		if tg, err := ParseTarget(target); err == nil {
+			targets = append(targets, tg)
+		}
+		d := p.Evaluate(c, targets...)
+		rules := d.Explain()
+		if len(rules) != len(p.rules) {
+			t.Fatal("a rule is missing from the explanation")
+		}
+		if d.Allowed {
+			for _, r := range rules {
+				if r.Effect == Deny && r.Matched {
+					t.Fatal("allowed although a deny rule matched")
+				}
+			}
+		}
+		for _, r := range rules {
+			ok := true
+			for _, c := range r.Conditions {
+				ok = ok && c.OK
+				if c.Missing && c.OK {
+					t.Fatal("a missing claim matched")
+				}
+			}
+			if ok != r.Matched {
+				t.Fatal("rule result disagrees with its conditions")
+			}
+		}
+	})
+}
+
+// FuzzGlob checks the glob matcher against the same pattern as a regex.
+func FuzzGlob(f *testing.F) {
+	f.Add("acme/*", "acme/api")
+	f.Add("*a*b?c*", "xxaybzcc")
+	f.Add("v*.*.*", "v1.2.3")
+	f.Add("refs/heads/release/*", "refs/heads/release/é")
+	f.Add("?", "é")
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		// Claims come from JSON and patterns from YAML: both valid UTF-8.
+		if len(pattern) > 64 || len(s) > 256 || !utf8.ValidString(pattern) || !utf8.ValidString(s) {
+			return
+		}
+		var re strings.Builder
+		re.WriteString(`^(?s:`)
+		for _, r := range pattern {
+			switch r {
+			case '*':
+				re.WriteString(`.*`)
+			case '?':
+				re.WriteString(`.`)
+			default:
+				re.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		re.WriteString(`)$`)
+		want := regexp.MustCompile(re.String()).MatchString(s)
+		if got := globMatch(pattern, s); got != want {
+			t.Fatalf("globMatch(%q, %q) = %v, regex says %v", pattern, s, got, want)
+		}
+	})
+}

@@ -1,0 +1,194 @@
+package policy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const role = `{aws: [{role: "arn:aws:iam::111122223333:role/r"}]}`
+const deployRole = `{aws: [{role: "arn:aws:iam::111122223333:role/r", max-duration: 2h}]}`
+
+func lintOne(t *testing.T, issuer, match, grant string) []Finding {
+	t.Helper()
+	src := "version: 1\nissuers:\n  corp: https://idp.example.com\nrules:\n  - name: r\n    issuer: " + issuer + "\n    match:\n" + indent(match, "      ") + "\n    grant: " + grant + "\n"
+	return Lint(mustParse(t, src))
+}
+
+func TestLint(t *testing.T) {
+	const safe = "repository: acme/api\nevent: push\nrunner: github-hosted\n"
+	const safeGL = "repository: acme/api\nevent: push\nrunner: gitlab-hosted\n"
+	tests := []struct {
+		name     string
+		issuer   string
+		match    string
+		grant    string
+		code     string
+		severity Severity // "" means the code must NOT be reported
+	}{
+		{"clean", "github", safe + "branch: main", role, "", ""},
+		{"no repository binding", "github", "branch: main\nevent: push", role, LintNoRepositoryBinding, SeverityError},
+		{"no repository binding on gitlab", "gitlab", "branch: main\nevent: push", role, LintNoRepositoryBinding, SeverityError},
+		{"sub binds the repository", "github", "sub: repo:acme/api:ref:refs/heads/main", role, LintNoRepositoryBinding, ""},
+		{"repository id binds", "github", "repository_id: 690215336", role, LintNoRepositoryBinding, ""},
+		{"generic issuer without known claims", "corp", "claim:team: ops", role, LintNoRepositoryBinding, ""},
+		{"owner only", "github", "owner: acme\nevent: push", role, LintOwnerOnly, SeverityWarning},
+		{"wildcard owner glob", "github", "repository: {glob: \"*/api\"}", role, LintWildcardOwner, SeverityError},
+		{"wildcard owner partial", "github", "repository: {glob: \"acme*/api\"}", role, LintWildcardOwner, SeverityError},
+		{"wildcard owner claim", "github", "owner: {regex: \"acme-.*\"}\nrepository: acme-x/api", role, LintWildcardOwner, SeverityError},
+		{"wildcard owner in sub", "github", "sub: {glob: \"repo:*:ref:refs/heads/main\"}", role, LintWildcardOwner, SeverityError},
+		{"sub with owner spelled out", "github", "sub: {glob: \"repo:acme/api:*\"}", role, LintWildcardOwner, ""},
+		{"wildcard repository", "github", "repository: {glob: \"acme/*\"}", role, LintWildcardRepository, SeverityWarning},
+		{"wildcard repository gitlab regex", "gitlab", "repository: {regex: \"acme/.+\"}", role, LintWildcardRepository, SeverityWarning},
+		{"leading wildcard", "github", "repository: acme/api\nenvironment: {glob: \"*prod\"}", role, LintLeadingWildcard, SeverityWarning},
+		{"leading wildcard regex", "github", "repository: acme/api\nclaim:job_workflow_ref: {regex: \".*/deploy\\\\.yml@refs/tags/v1\"}", role, LintLeadingWildcard, SeverityWarning},
+		{"prefix without delimiter glob", "github", "repository: acme/api\nbranch: {glob: \"release*\"}", role, LintPrefixNoDelimiter, SeverityWarning},
+		{"prefix with delimiter glob", "github", "repository: acme/api\nbranch: {glob: \"release/*\"}", role, LintPrefixNoDelimiter, ""},
+		{"prefix without delimiter regex", "github", "repository: acme/api\ntag: {regex: \"v.*\"}", role, LintPrefixNoDelimiter, SeverityWarning},
+		{"top-level alternation", "github", "repository: acme/api\nbranch: {regex: \"main|release/[0-9]+\"}", role, LintRegexAlternation, SeverityWarning},
+		{"grouped alternation", "github", "repository: acme/api\nbranch: {regex: \"(main|dev)\"}", role, LintRegexAlternation, ""},
+		{"alternation in a class", "github", "repository: acme/api\nbranch: {regex: \"a[|]b\"}", role, LintRegexAlternation, ""},
+		{"anchors", "github", "repository: acme/api\nbranch: {regex: \"^main$\"}", role, LintRegexAnchors, SeverityInfo},
+		{"unescaped dot", "github", "repository: acme/api\nclaim:job_workflow_ref: {regex: \"acme/p/\\\\.github/workflows/deploy.yml@refs/tags/v[0-9]+\"}", role, LintRegexDot, SeverityWarning},
+		{"escaped dot", "github", "repository: acme/api\ntag: {regex: \"v[0-9]+\\\\.[0-9]+\"}", role, LintRegexDot, ""},
+		{"deploy open to every event", "github", "repository: acme/api\nenvironment: production\nrunner: github-hosted", role, LintUntrustedEvent, SeverityWarning},
+		{"deploy open to pull_request_target", "github", "repository: acme/api\nbranch: main\nrunner: github-hosted\nevent: [push, pull_request_target]", deployRole, LintUntrustedEvent, SeverityError},
+		{"deploy open to workflow_run", "github", "repository: acme/api\nenvironment: prod\nrunner: github-hosted\nevent: {glob: \"workflow_*\"}", role, LintUntrustedEvent, SeverityError},
+		{"deploy open to merge requests", "gitlab", "repository: acme/api\nenvironment: production\nrunner: gitlab-hosted\nevent: [push, merge_request_event]", role, LintUntrustedEvent, SeverityError},
+		{"pull_request closed by a branch binding", "github", "repository: acme/api\nbranch: main\nrunner: github-hosted\nevent: [push, pull_request]", deployRole, LintUntrustedEvent, ""},
+		{"read-only grant may serve pull requests", "github", "repository: acme/api\nevent: [push, pull_request]", role, LintUntrustedEvent, ""},
+		{"deploy by role name", "github", "repository: acme/api", `{aws: [{role: "arn:aws:iam::111122223333:role/prod-deployer"}]}`, LintUntrustedEvent, SeverityWarning},
+		{"self-hosted runners allowed", "github", "repository: acme/api\nenvironment: production\nevent: push", role, LintSelfHostedRunner, SeverityWarning},
+		{"self-hosted runners chosen", "gitlab", "repository: acme/api\nenvironment: production\nevent: push\nrunner: self-hosted", role, LintSelfHostedRunner, SeverityInfo},
+		{"self-hosted runners pinned", "gitlab", "repository: acme/api\nenvironment: production\nevent: push\nrunner: self-hosted\nrunner_id: 7", role, LintSelfHostedRunner, ""},
+		{"gitlab ref without ref_type", "gitlab", safeGL + "ref: main", role, LintGitLabRefWithoutType, SeverityWarning},
+		{"gitlab ref with ref_type", "gitlab", safeGL + "ref: main\nref_type: branch", role, LintGitLabRefWithoutType, ""},
+		{"gitlab branch concept", "gitlab", safeGL + "branch: main", role, LintGitLabRefWithoutType, ""},
+		{"github short ref", "github", safe + "ref: main", role, LintGitHubShortRef, SeverityWarning},
+		{"reusable workflow unbound", "github", "job_workflow_ref: acme/p/.github/workflows/d.yml@refs/tags/v1\nevent: push", role, LintReusableUnbound, SeverityWarning},
+		{"reusable workflow bound", "github", "owner: acme\njob_workflow_ref: acme/p/.github/workflows/d.yml@refs/tags/v1\nevent: push", role, LintReusableUnbound, ""},
+		{"reusable workflow on a branch", "github", safe + "job_workflow_ref: acme/p/.github/workflows/d.yml@refs/heads/main", role, LintReusableBranch, SeverityWarning},
+		{"pusher-controlled only", "github", "claim:workflow: Deploy\nactor: alice", role, LintPusherControlledOnly, SeverityError},
+		{"pusher-controlled head_ref", "github", "head_ref: main", role, LintPusherControlledOnly, SeverityError},
+		{"gitlab user only", "gitlab", "user_login: alice", role, LintPusherControlledOnly, SeverityError},
+		{"pusher claims with a binding", "github", safe + "actor: alice", role, LintPusherControlledOnly, ""},
+		{"upper case repository", "github", "repository: Acme/API\nevent: push", role, LintRepositoryUppercase, SeverityWarning},
+		{"upper case sub", "github", "sub: repo:Acme/api:ref:refs/heads/main", role, LintRepositoryUppercase, SeverityWarning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := lintOne(t, tt.issuer, tt.match, tt.grant)
+			var found *Finding
+			for i := range fs {
+				if fs[i].Code == tt.code || (tt.code == "" && fs[i].Severity != "") {
+					found = &fs[i]
+					break
+				}
+			}
+			switch {
+			case tt.severity == "" && found != nil:
+				t.Fatalf("unexpected finding %+v", *found)
+			case tt.severity != "" && found == nil:
+				t.Fatalf("no %s finding in %+v", tt.code, fs)
+			case found != nil && found.Severity != tt.severity:
+				t.Fatalf("severity %s, want %s: %+v", found.Severity, tt.severity, *found)
+			}
+			for _, f := range fs {
+				if f.Message == "" || f.Fix == "" || f.Rule != "r" || f.Line == 0 {
+					t.Errorf("incomplete finding %+v", f)
+				}
+			}
+		})
+	}
+}
+
+func TestLintNoAllowRules(t *testing.T) {
+	fs := Lint(mustParse(t, "version: 1\nrules:\n  - name: d\n    effect: deny\n    issuer: github\n    match: {event: pull_request_target}\n"))
+	if len(fs) == 0 || fs[0].Code != LintNoAllowRules || fs[0].Severity != SeverityError {
+		t.Fatalf("findings %+v", fs)
+	}
+}
+
+// The example policies are what users copy: they must be lint-clean.
+func TestExamplePoliciesLintClean(t *testing.T) {
+	files, err := filepath.Glob("../../policies/*.yaml")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("example policies: %v %v", files, err)
+	}
+	for _, f := range files {
+		p, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fs := Lint(p); len(fs) != 0 {
+			t.Errorf("%s: %+v", f, fs)
+		}
+	}
+}
+
+func TestExampleDecisions(t *testing.T) {
+	tests := []struct {
+		policy, claims string
+		rule           string // "" when denied without a deciding rule
+		allowed        bool
+		targets        []string
+	}{
+		{"github-deploy", "github-environment-production", "deploy-production", true, nil},
+		{"github-deploy", "github-push-main", "ci-read-only", true, nil},
+		{"github-deploy", "github-pull-request", "ci-read-only", true, nil},
+		{"github-deploy", "github-pull-request-target", "never-from-untrusted-events", false, nil},
+		{"github-deploy", "github-self-hosted", "", false, []string{"aws:arn:aws:iam::111122223333:role/api-deploy-production"}},
+		{"github-deploy", "github-tag", "", false, []string{"aws:arn:aws:iam::111122223333:role/api-deploy-production"}},
+		{"github-deploy", "gitlab-push-main", "", false, nil},
+		{"gitlab-protected", "gitlab-push-main", "deploy-from-main", true, nil},
+		{"gitlab-protected", "gitlab-tag", "release-from-tags", true, nil},
+		{"gitlab-protected", "gitlab-tag-named-main", "", false, nil},
+		{"gitlab-protected", "gitlab-merge-request", "no-merge-request-pipelines", false, nil},
+		{"gitlab-protected", "gitlab-self-hosted", "", false, nil},
+		{"gitlab-protected", "github-push-main", "", false, nil},
+		{"multi-cloud", "github-reusable-workflow", "release-all-clouds", true, []string{
+			"aws:arn:aws:iam::111122223333:role/release",
+			"gcp:projects/123456789012/locations/global/workloadIdentityPools/github/providers/acme,release@acme-prod.iam.gserviceaccount.com",
+			"azure:72f988bf-86f1-41af-91ab-2d7cd011db47/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"}},
+		{"multi-cloud", "github-environment-production", "", false, nil},
+		{"multi-cloud", "github-pull-request-target", "never-from-forks", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy+"/"+tt.claims, func(t *testing.T) {
+			p, err := Load("../../policies/" + tt.policy + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile("../../examples/claims/" + tt.claims + ".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var targets []Target
+			for _, s := range tt.targets {
+				tg, err := ParseTarget(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				targets = append(targets, tg)
+			}
+			d := p.Evaluate(mustClaims(t, string(data)), targets...)
+			if d.Allowed != tt.allowed || d.Rule != tt.rule {
+				t.Fatalf("allowed=%v rule=%q (%s)", d.Allowed, d.Rule, d.Reason)
+			}
+		})
+	}
+}
+
+func TestSchemaFileIsCurrent(t *testing.T) {
+	data, err := os.ReadFile("../../policies/schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != string(Schema()) {
+		t.Fatal("policies/schema.json is stale: copy internal/policy/schema.json over it")
+	}
+	if !strings.Contains(string(data), `"$schema"`) {
+		t.Fatal("not a schema")
+	}
+}
