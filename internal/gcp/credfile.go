@@ -47,11 +47,12 @@ type HandoverOptions struct {
 	Env environ.Env
 }
 
-// Handover describes what the job receives. Without an access boundary:
-// the external_account file plus the variables that point gcloud and the
-// SDKs at it. With one: only the down-scoped token (a file for gcloud and
-// GOOGLE_OAUTH_ACCESS_TOKEN), since a refreshable file would carry the full,
-// un-narrowed access.
+// Handover describes what the job receives: usually the external_account
+// file plus the variables that point gcloud and the SDKs at it. With an
+// access boundary or delegates, only the access token (a file for gcloud
+// and GOOGLE_OAUTH_ACCESS_TOKEN): a refreshable file would carry the full,
+// un-narrowed access, and the SDKs cannot follow a delegation chain from an
+// external_account file.
 func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 	if h.Env == nil {
 		h.Env = environ.Map{}
@@ -62,7 +63,7 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 	set := handover.Set{Cloud: "gcp", Identity: r.Principal, Expiration: r.Expiration}
 	name := "gcp-" + r.fileKey()
 	var credFile string
-	if r.Downscoped {
+	if r.TokenOnly {
 		tokenFile := filepath.Join(h.CredentialsDir, name+".token")
 		tok := r.AccessToken
 		set.Files = append(set.Files, handover.File{Path: tokenFile, Mode: 0o600, Secret: true,
@@ -119,7 +120,10 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 		set.Facts = append(set.Facts, handover.Fact{Key: "gcp-expiration", Label: "GCP token expires", Value: r.Expiration.UTC().Format(time.RFC3339)})
 	}
 	if r.Downscoped {
-		set.Facts = append(set.Facts, handover.Fact{Key: "gcp-access-boundary", Label: "GCP access boundary", Value: "applied; token not refreshable"})
+		set.Facts = append(set.Facts, handover.Fact{Key: "gcp-access-boundary", Label: "GCP access boundary", Value: "applied"})
+	}
+	if r.TokenOnly {
+		set.Facts = append(set.Facts, handover.Fact{Key: "gcp-refresh", Label: "GCP refresh", Value: "none: the access token lasts until " + r.Expiration.UTC().Format(time.RFC3339)})
 	}
 	return set, nil
 }

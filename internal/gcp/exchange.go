@@ -52,6 +52,10 @@ type Result struct {
 	Expiration time.Time
 	// Downscoped reports that an access boundary was applied.
 	Downscoped bool
+	// TokenOnly: the job gets the access token but no refreshable credential
+	// file, because the file could not express the login (an access
+	// boundary, a delegation chain).
+	TokenOnly bool
 
 	opts Options
 }
@@ -117,6 +121,7 @@ func Exchange(ctx context.Context, o Options, token TokenFunc, c claims.Claims) 
 		}
 		r.AccessToken, r.Expiration, r.Downscoped = tok, exp, true
 	}
+	r.TokenOnly = r.Downscoped || len(o.Delegates) > 0
 	return r, nil
 }
 
@@ -247,6 +252,15 @@ func (x *exchanger) post(ctx context.Context, op, endpoint string, bearer secret
 	return resp.StatusCode, nil, nil
 }
 
+// delegates in the resource form IAM Credentials wants.
+func (x *exchanger) delegates() []string {
+	out := []string{}
+	for _, d := range x.o.Delegates {
+		out = append(out, "projects/-/serviceAccounts/"+d)
+	}
+	return out
+}
+
 func (x *exchanger) saURL(method string) string {
 	return x.o.iamBase() + "/v1/projects/-/serviceAccounts/" + url.PathEscape(x.o.ServiceAccount) + ":" + method
 }
@@ -254,8 +268,9 @@ func (x *exchanger) saURL(method string) string {
 // impersonate calls generateAccessToken with the federated token.
 func (x *exchanger) impersonate(ctx context.Context, fed secret.String) (secret.String, time.Time, error) {
 	body, _ := json.Marshal(map[string]any{
-		"scope":    x.o.scopes(),
-		"lifetime": fmt.Sprintf("%ds", int64(x.o.lifetime()/time.Second)),
+		"scope":     x.o.scopes(),
+		"lifetime":  fmt.Sprintf("%ds", int64(x.o.lifetime()/time.Second)),
+		"delegates": x.delegates(),
 	})
 	var out struct {
 		AccessToken string `json:"accessToken"`
@@ -287,6 +302,7 @@ func (x *exchanger) idToken(ctx context.Context, fed secret.String) (secret.Stri
 	body, _ := json.Marshal(map[string]any{
 		"audience":     x.o.IDTokenAudience,
 		"includeEmail": x.o.IDTokenIncludeEmail,
+		"delegates":    x.delegates(),
 	})
 	var out struct {
 		Token string `json:"token"`

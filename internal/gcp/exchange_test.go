@@ -353,3 +353,34 @@ func TestExchangeClockSkew(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestExchangeDelegates(t *testing.T) {
+	f := newFake(t)
+	o := f.options()
+	o.ServiceAccount = testSA
+	o.Delegates = []string{"hop@acme-ci.iam.gserviceaccount.com"}
+	o.TokenFormat = FormatIDToken
+	o.IDTokenAudience = "https://run.example.com"
+	r, err := Exchange(context.Background(), o, f.subjectTokens(), testClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, body := range f.iamBodies {
+		d, _ := body["delegates"].([]any)
+		if len(d) != 1 || d[0] != "projects/-/serviceAccounts/hop@acme-ci.iam.gserviceaccount.com" {
+			t.Errorf("IAM call %d delegates = %v", i, body["delegates"])
+		}
+	}
+	if !r.TokenOnly || r.Downscoped {
+		t.Errorf("a delegated login must hand over the token only")
+	}
+	set, err := r.Handover(HandoverOptions{CredentialsDir: t.TempDir(), Executable: "/usr/local/bin/keyless"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range set.Env {
+		if v.Name == "GOOGLE_APPLICATION_CREDENTIALS" {
+			t.Error("a delegated login wrote a credential file the SDKs would use without the chain")
+		}
+	}
+}

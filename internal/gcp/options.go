@@ -38,6 +38,10 @@ type Options struct {
 	Provider string
 	// ServiceAccount, when set, is impersonated after the STS exchange.
 	ServiceAccount string
+	// Delegates are service account emails in a delegation chain: the
+	// federated principal acts as the first, which acts as the next, …, which
+	// acts as ServiceAccount.
+	Delegates []string
 	// Project for gcloud and the SDKs; defaults to the service account's.
 	Project string
 	// TokenAudience overrides the OIDC token's audience (gcp-audience).
@@ -194,6 +198,14 @@ func (o Options) Validate() error {
 	if o.ServiceAccount != "" && !serviceAccountRE.MatchString(o.ServiceAccount) {
 		return failure.Usage("give the service account's email, such as deploy@my-project.iam.gserviceaccount.com",
 			"gcp: %q is not a service account email", clip(o.ServiceAccount, 200))
+	}
+	for _, d := range o.Delegates {
+		if !serviceAccountRE.MatchString(d) {
+			return failure.Usage("give the delegates' emails, comma-separated", "gcp: delegate %q is not a service account email", clip(d, 200))
+		}
+	}
+	if len(o.Delegates) > 0 && o.ServiceAccount == "" {
+		return failure.Usage("set --gcp-service-account, the end of the delegation chain", "gcp: delegates need a service account to impersonate")
 	}
 	if o.Universe != "" && !universeRE.MatchString(o.Universe) {
 		return failure.Usage("give a domain such as googleapis.com", "gcp: universe %q is not a domain name", clip(o.Universe, 200))

@@ -40,6 +40,8 @@ func TestValidate(t *testing.T) {
 			o.Provider = "projects/1/locations/global/workloadIdentityPools/CI/providers/github"
 		}, "not a workload identity provider"},
 		{"bad service account", func(o *Options) { o.ServiceAccount = "deploy" }, "not a service account email"},
+		{"delegates without account", func(o *Options) { o.Delegates = []string{testSA} }, "end of the delegation chain"},
+		{"bad delegate", func(o *Options) { o.ServiceAccount = testSA; o.Delegates = []string{"x y"} }, "not a service account email"},
 		{"default lifetime without account", func(o *Options) { o.Lifetime = time.Hour }, ""},
 		{"lifetime without account", func(o *Options) { o.Lifetime = 2 * time.Hour }, "needs a service account"},
 		{"lifetime too long", func(o *Options) { o.ServiceAccount = testSA; o.Lifetime = 13 * time.Hour }, "out of range"},
