@@ -331,3 +331,17 @@ func TestExchangeValidatesFirst(t *testing.T) {
 		t.Errorf("went on the network with bad options")
 	}
 }
+
+// BenchmarkExchange is keyless's own cost of an exchange against the
+// loopback fake: MSAL's metadata and token calls over TLS.
+func BenchmarkExchange(b *testing.B) {
+	f := newFakeEntra(b)
+	o := f.options()
+	tok := &countingToken{}
+	c := testClaims()
+	for b.Loop() {
+		if _, err := Exchange(context.Background(), o, tok.fn, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

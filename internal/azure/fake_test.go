@@ -33,7 +33,7 @@ const (
 // fakeEntra is a TLS loopback stand-in for Entra's tenant metadata and
 // token endpoints. It asserts the shape of every token request.
 type fakeEntra struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu       sync.Mutex
@@ -50,7 +50,7 @@ type fakeEntra struct {
 	expiresIn   int
 }
 
-func newFakeEntra(t *testing.T) *fakeEntra {
+func newFakeEntra(t testing.TB) *fakeEntra {
 	t.Helper()
 	f := &fakeEntra{
 		t:           t,
