@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -12,58 +13,83 @@ import (
 	"github.com/keyless-dev/keyless/internal/failure"
 )
 
+// str, dur and given read an option only when the user set it (flag or
+// variable): the defaults shown in --help are the cloud packages' own, and
+// leaving an unset option at zero lets a package tell "not asked for" from
+// "asked for the default" (a lifetime without a service account, say).
+func str(cmd *cli.Command, name string) string {
+	if !cmd.IsSet(name) {
+		return ""
+	}
+	return cmd.String(name)
+}
+
+func dur(cmd *cli.Command, name string) time.Duration {
+	if !cmd.IsSet(name) {
+		return 0
+	}
+	return cmd.Duration(name)
+}
+
+func given(cmd *cli.Command, name string) []string {
+	if !cmd.IsSet(name) {
+		return nil
+	}
+	return list(cmd, name)
+}
+
 // loginOptionsFrom reads the parsed flags into the app's options.
 func loginOptionsFrom(cmd *cli.Command) app.LoginOptions {
 	return app.LoginOptions{
-		PolicyPath:        cmd.String("policy"),
-		TokenEnv:          cmd.String("token-env"),
-		TokenFile:         cmd.String("token-file"),
-		Issuers:           list(cmd, "issuer"),
-		Format:            cmd.String("format"),
+		PolicyPath:        str(cmd, "policy"),
+		TokenEnv:          str(cmd, "token-env"),
+		TokenFile:         str(cmd, "token-file"),
+		Issuers:           given(cmd, "issuer"),
+		Format:            str(cmd, "format"),
 		ExportEnv:         cmd.Bool("export-env"),
 		OutputCredentials: cmd.Bool("output-credentials"),
-		CredentialsDir:    cmd.String("credentials-dir"),
-		Timeout:           cmd.Duration("timeout"),
-		Leeway:            cmd.Duration("leeway"),
+		CredentialsDir:    str(cmd, "credentials-dir"),
+		Timeout:           dur(cmd, "timeout"),
+		Leeway:            dur(cmd, "leeway"),
 		Debug:             cmd.Bool("debug"),
 		AWS: app.AWSOptions{
-			Role:              cmd.String("aws-role"),
-			Region:            cmd.String("aws-region"),
-			Audience:          cmd.String("aws-audience"),
-			SessionName:       cmd.String("aws-session-name"),
-			Duration:          cmd.Duration("aws-duration"),
-			SessionPolicy:     cmd.String("aws-session-policy"),
-			PolicyARNs:        list(cmd, "aws-policy-arns"),
-			ChainRole:         cmd.String("aws-chain-role"),
-			AllowedAccountIDs: list(cmd, "aws-allowed-account-ids"),
-			Profile:           cmd.String("aws-profile"),
+			Role:              str(cmd, "aws-role"),
+			Region:            str(cmd, "aws-region"),
+			Audience:          str(cmd, "aws-audience"),
+			SessionName:       str(cmd, "aws-session-name"),
+			Duration:          dur(cmd, "aws-duration"),
+			SessionPolicy:     str(cmd, "aws-session-policy"),
+			PolicyARNs:        given(cmd, "aws-policy-arns"),
+			ChainRole:         str(cmd, "aws-chain-role"),
+			AllowedAccountIDs: given(cmd, "aws-allowed-account-ids"),
+			Profile:           str(cmd, "aws-profile"),
 			Refreshable:       cmd.Bool("aws-refreshable"),
-			STSEndpoint:       cmd.String("aws-sts-endpoint"),
+			STSEndpoint:       str(cmd, "aws-sts-endpoint"),
 		},
 		GCP: app.GCPOptions{
-			Provider:               cmd.String("gcp-provider"),
-			ServiceAccount:         cmd.String("gcp-service-account"),
-			Project:                cmd.String("gcp-project"),
-			Audience:               cmd.String("gcp-audience"),
-			Scopes:                 list(cmd, "gcp-scopes"),
-			Lifetime:               cmd.Duration("gcp-lifetime"),
-			TokenFormat:            cmd.String("gcp-token-format"),
-			IDTokenAudience:        cmd.String("gcp-id-token-audience"),
-			Delegates:              list(cmd, "gcp-delegates"),
-			AccessBoundary:         cmd.String("gcp-access-boundary"),
-			Universe:               cmd.String("gcp-universe"),
-			STSEndpoint:            cmd.String("gcp-sts-endpoint"),
-			IAMCredentialsEndpoint: cmd.String("gcp-iamcredentials-endpoint"),
+			Provider:               str(cmd, "gcp-provider"),
+			ServiceAccount:         str(cmd, "gcp-service-account"),
+			Project:                str(cmd, "gcp-project"),
+			Audience:               str(cmd, "gcp-audience"),
+			Scopes:                 given(cmd, "gcp-scopes"),
+			Lifetime:               dur(cmd, "gcp-lifetime"),
+			TokenFormat:            str(cmd, "gcp-token-format"),
+			IDTokenAudience:        str(cmd, "gcp-id-token-audience"),
+			Delegates:              given(cmd, "gcp-delegates"),
+			AccessBoundary:         str(cmd, "gcp-access-boundary"),
+			Universe:               str(cmd, "gcp-universe"),
+			STSEndpoint:            str(cmd, "gcp-sts-endpoint"),
+			IAMCredentialsEndpoint: str(cmd, "gcp-iamcredentials-endpoint"),
 		},
 		Azure: app.AzureOptions{
-			ClientID:       cmd.String("azure-client-id"),
-			TenantID:       cmd.String("azure-tenant-id"),
-			SubscriptionID: cmd.String("azure-subscription-id"),
-			Cloud:          cmd.String("azure-cloud"),
-			Audience:       cmd.String("azure-audience"),
-			Scopes:         list(cmd, "azure-scopes"),
-			AuthorityHost:  cmd.String("azure-authority-host"),
-			CLILogin:       cmd.String("azure-cli-login"),
+			ClientID:       str(cmd, "azure-client-id"),
+			TenantID:       str(cmd, "azure-tenant-id"),
+			SubscriptionID: str(cmd, "azure-subscription-id"),
+			Cloud:          str(cmd, "azure-cloud"),
+			Audience:       str(cmd, "azure-audience"),
+			Scopes:         given(cmd, "azure-scopes"),
+			AuthorityHost:  str(cmd, "azure-authority-host"),
+			CLILogin:       str(cmd, "azure-cli-login"),
 		},
 	}
 }

@@ -73,7 +73,7 @@ var loginOptions = []option{
 	{"gcp-audience", kString, catGCP, "audience of the OIDC token for Google (default: https://iam.googleapis.com/<provider>)", ""},
 	{"gcp-scopes", kList, catGCP, "OAuth scopes for the access token", "https://www.googleapis.com/auth/cloud-platform"},
 	{"gcp-lifetime", kDuration, catGCP, "lifetime of the service account access token", "1h"},
-	{"gcp-token-format", kString, catGCP, "also mint a token as a step output: access_token, id_token, or none", "none"},
+	{"gcp-token-format", kString, catGCP, "token to mint as a (masked) step output: access_token, id_token (with gcp-id-token-audience) or none", "access_token"},
 	{"gcp-id-token-audience", kString, catGCP, "audience of the ID token with gcp-token-format id_token", ""},
 	{"gcp-delegates", kList, catGCP, "service accounts in the impersonation delegation chain; comma-separated", ""},
 	{"gcp-access-boundary", kString, catGCP, "Credential Access Boundary rules (JSON, or a file holding it) to scope the access token down", ""},

@@ -41,8 +41,11 @@ func exchangeAll(ctx context.Context, xs []exchanger, tokens map[string]tokenFun
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sets := make([]handover.Set, len(xs))
-	errs := make([]error, len(xs))
-	var wg sync.WaitGroup
+	var (
+		mu    sync.Mutex
+		first error // the root cause: the failure that cancelled the others
+		wg    sync.WaitGroup
+	)
 	for i, x := range xs {
 		wg.Add(1)
 		go func() {
@@ -50,7 +53,11 @@ func exchangeAll(ctx context.Context, xs []exchanger, tokens map[string]tokenFun
 			start := time.Now()
 			set, err := x.Exchange(ctx, tokens[x.Cloud()], c)
 			if err != nil {
-				errs[i] = err
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
 				cancel()
 				return
 			}
@@ -59,16 +66,6 @@ func exchangeAll(ctx context.Context, xs []exchanger, tokens map[string]tokenFun
 		}()
 	}
 	wg.Wait()
-	// Prefer a root cause over the cancellations it caused in the others.
-	var first error
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		if first == nil || (errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
-			first = err
-		}
-	}
 	if first != nil {
 		return nil, first
 	}
