@@ -34,7 +34,7 @@ type exchanger interface {
 }
 
 // exchangeAll runs every cloud's exchange concurrently and returns all the
-// sets, or the first failure (by cloud order) and no set at all: the
+// sets, or the first failure in time (the root cause) and no set at all: the
 // all-or-nothing rule starts here. When one exchange fails the others are
 // cancelled, since their results would be thrown away.
 func exchangeAll(ctx context.Context, xs []exchanger, tokens map[string]tokenFunc, c claims.Claims, p *progress) ([]handover.Set, error) {
