@@ -42,10 +42,12 @@ func shellQuote(s string) string {
 
 // dotenvSafe are the characters every dotenv reader (docker --env-file,
 // compose, the dotenv libraries) takes literally without quotes. Keys and
-// tokens are made of them.
+// tokens are made of them, and so are paths, Windows ones included: a
+// backslash is literal in a bare value, whereas some readers take \\ in
+// quotes as one.
 func dotenvSafe(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-		strings.ContainsRune("_-.,:/+=@%^~", r)
+		strings.ContainsRune(`_-.,:/\+=@%^~`, r)
 }
 
 // dotenvLine writes NAME=value: bare when the value is made of safe
