@@ -48,7 +48,7 @@ func CredentialsDir(env environ.Env, flag string) (string, error) {
 		return "", failure.Usage("give --credentials-dir as an absolute path", "credentials dir %q: %v", dir, err)
 	}
 	if root, ok := inWorkspace(env, abs); ok {
-		return "", failure.Usage("choose a directory outside "+root+", such as one under $RUNNER_TEMP (GitHub) or /tmp",
+		return "", failure.Usage("choose a directory outside "+root+", such as one under $RUNNER_TEMP (GitHub) or the system temporary directory",
 			"credentials dir %s is inside the workspace %s, where later steps could upload or cache it", abs, root)
 	}
 	return abs, nil
@@ -69,7 +69,7 @@ func inWorkspace(env environ.Env, path string) (string, bool) {
 }
 
 // within reports whether path is root or below it, as written and with
-// symbolic links resolved, so that neither /tmp -> /private/tmp nor a link
+// symbolic links resolved, so that neither a linked temporary directory nor a link
 // into the workspace hides it.
 func within(path, root string) bool {
 	if below(path, root) {

@@ -31,7 +31,7 @@ var nasty = []string{
 	`"double"`,
 	"tab\tand space ",
 	"glob * ? [a]",
-	"semi; rm -rf /tmp/x; echo",
+	"semi; rm -rf ./x; echo",
 	"héllo ✓",
 	"!bang !!",
 	"a=b",
