@@ -212,8 +212,7 @@ func explain(code int, o Options, s settings, c claims.Claims) explanation {
 			kinds: []error{ErrNoFederatedCredential, ErrAudienceMismatch},
 			detail: fmt.Sprintf("no federated credential of the app has the token's audience %q (%s)",
 				strings.Join(c.Audience(), ","), tokenFacts(c)),
-			hint: fmt.Sprintf("the token was requested for audience %q: set azure-audience to the federated credential's audience, or set the credential's audience to %q (the default for azure-cloud %s)",
-				s.audience, s.audience, s.cloud.Name),
+			hint: audienceHint(s),
 		}
 	case 700024:
 		return explanation{
@@ -278,4 +277,13 @@ func timeHint(c claims.Claims, now time.Time) string {
 		return "the OIDC token expired at " + exp.UTC().Format(time.RFC3339) + ": run the login again so that a fresh token is minted, closer to its use"
 	}
 	return "the token is valid by this machine's clock, so this machine's clock or the token issuer's is off: sync the runner's clock (NTP) and retry"
+}
+
+func audienceHint(s settings) string {
+	h := fmt.Sprintf("the token was requested for audience %q: set azure-audience to the federated credential's audience, or set the credential's audience to %q",
+		s.audience, s.audience)
+	if s.audience == s.cloud.Audience {
+		h += " (the default for azure-cloud " + s.cloud.Name + ")"
+	}
+	return h
 }

@@ -153,6 +153,9 @@ func FuzzParseEntraError(f *testing.F) {
 	f.Add(500, []byte(`{"error_description":"AADSTS1:\u0000\u202e`+"eyJaaaaaaaaaaaa"+`","trace_id":"a\nb"}`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		e, _ := ParseEntraError(status, body)
+		if AADSTSCode(string(body)) < 0 {
+			t.Errorf("negative AADSTS code")
+		}
 		shown := e.Error()
 		if strings.ContainsAny(shown, "\r\n") {
 			t.Errorf("shown error spans lines: %q", shown)

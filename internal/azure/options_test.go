@@ -2,6 +2,7 @@ package azure
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -129,4 +130,33 @@ func TestParseCLIMode(t *testing.T) {
 	if _, err := ParseCLIMode("maybe"); !errors.Is(err, failure.ErrUsage) {
 		t.Errorf("ParseCLIMode(maybe): %v", err)
 	}
+}
+
+// FuzzOptionsValidate: whatever passes validation is safe to put into an
+// authority URL: the tenant is one path segment and the host has no path.
+func FuzzOptionsValidate(f *testing.F) {
+	f.Add(testTenant, testClient, "", "", "https://vault.azure.net/.default")
+	f.Add("contoso.onmicrosoft.com", testClient, "usgovernment", "https://login.microsoftonline.us/", "")
+	f.Add("a/../b", "x", "mars", "https://h/p?q#f", "User.Read")
+	f.Add("contoso.com%2f..", testClient, "", "https://127.0.0.1:8443", "")
+	f.Fuzz(func(t *testing.T, tenant, client, cloud, host, scope string) {
+		o := Options{TenantID: tenant, ClientID: client, Cloud: cloud, AuthorityHost: host}
+		if scope != "" {
+			o.Scopes = []string{scope}
+		}
+		s, err := o.resolve()
+		if err != nil {
+			return
+		}
+		if strings.ContainsAny(tenant, "/?#%\\ ") || !IsGUID(client) {
+			t.Errorf("accepted tenant %q client %q", tenant, client)
+		}
+		u, err := url.Parse(s.host)
+		if err != nil || u.Scheme != "https" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			t.Errorf("accepted host %q as %q", host, s.host)
+		}
+		if len(s.scopes) != 1 || !strings.HasSuffix(s.scopes[0], "/.default") {
+			t.Errorf("scopes %q", s.scopes)
+		}
+	})
 }
