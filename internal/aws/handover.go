@@ -270,9 +270,17 @@ func (r *Result) ProcessArgs() []string {
 // shape it: the Go SDK strips quotes that both open and close a value, so
 // the line ends with the unquoted role ARN; and it cuts a value at " #" or
 // " ;", so a line containing either is refused.
+//
+// A Windows executable (C:\...) gets no quoting at all, since cmd.exe and
+// the SDKs' ways of splitting agree on no quoting scheme: a word that would
+// need it is refused.
 func (r *Result) CredentialProcess(executable string, common []string) (string, error) {
 	hint := "install keyless at a path without such characters, or drop --aws-refreshable"
-	if executable == "" || !filepath.IsAbs(executable) {
+	quote := shellQuote
+	if windowsPath(executable) {
+		quote = windowsWord
+		hint = "on Windows, a refreshable profile needs paths and options without spaces, quotes or shell characters; or drop --aws-refreshable"
+	} else if !filepath.IsAbs(executable) {
 		return "", failure.New(failure.ErrOutput, "the integrator must pass the absolute path of the keyless binary",
 			"aws: refreshable profile: keyless's own path %q is not absolute", executable)
 	}
@@ -283,7 +291,11 @@ func (r *Result) CredentialProcess(executable string, common []string) (string, 
 		if strings.ContainsAny(w, "\x00\r\n") {
 			return "", failure.New(failure.ErrOutput, hint, "aws: refreshable profile: an argument contains a line break")
 		}
-		quoted[i] = shellQuote(w)
+		q, ok := quote(w)
+		if !ok {
+			return "", failure.New(failure.ErrOutput, hint, "aws: refreshable profile: %q cannot be written into a Windows credential_process command", w)
+		}
+		quoted[i] = q
 	}
 	line := strings.Join(quoted, " ")
 	for _, bad := range []string{" #", " ;", "\t#", "\t;"} {
@@ -295,11 +307,30 @@ func (r *Result) CredentialProcess(executable string, common []string) (string, 
 	return line, nil
 }
 
+const safeChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-"
+
 // shellQuote leaves words of safe characters alone and single-quotes the
 // rest, which both sh and shlex read back verbatim.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
-		return s
+func shellQuote(s string) (string, bool) {
+	if s != "" && strings.Trim(s, safeChars) == "" {
+		return s, true
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'", true
+}
+
+// windowsWord accepts only words that need no quoting for cmd.exe (which
+// the Go SDK runs) nor for Windows' argument splitting (which the Python
+// SDK and the CLI rely on); "%" is out, as cmd.exe expands %NAME%.
+func windowsWord(s string) (string, bool) {
+	return s, s != "" && strings.Trim(s, strings.ReplaceAll(safeChars, "%", "")+`\`) == ""
+}
+
+// windowsPath recognizes C:\dir\keyless.exe and \\server\share\keyless.exe
+// whatever the platform keyless was built for.
+func windowsPath(p string) bool {
+	if strings.HasPrefix(p, `\\`) {
+		return true
+	}
+	return len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') &&
+		(p[0] >= 'a' && p[0] <= 'z' || p[0] >= 'A' && p[0] <= 'Z')
 }

@@ -351,7 +351,7 @@ func TestShellQuote(t *testing.T) {
 		"$HOME":                               "'$HOME'",
 		`{"a":1}`:                             `'{"a":1}'`,
 	} {
-		if got := shellQuote(in); got != want {
+		if got, _ := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -363,5 +363,23 @@ func TestProcessCredentialsRefusesNothing(t *testing.T) {
 	}
 	if _, err := ProcessCredentials(&Result{}); err == nil {
 		t.Error("empty result accepted")
+	}
+}
+
+func TestCredentialProcessWindows(t *testing.T) {
+	r := testResult(Options{Profile: "ci", Refreshable: true})
+	line, err := r.CredentialProcess(`C:\hostedtoolcache\windows\keyless\1.4.0\x64\keyless.exe`, []string{`--policy=D:\a\api\api\.github\keyless.yaml`})
+	want := `C:\hostedtoolcache\windows\keyless\1.4.0\x64\keyless.exe credential-process aws --policy=D:\a\api\api\.github\keyless.yaml --aws-region eu-west-1 --aws-role ` + testRole
+	if err != nil || line != want {
+		t.Fatalf("got %q, %v", line, err)
+	}
+	for _, bad := range [][]string{{`C:\Program Files\keyless.exe`}, {`C:\k.exe`, `--policy=%TEMP%\p.yml`}, {`C:\k.exe`, `--token-env=A&B`}} {
+		if line, err := r.CredentialProcess(bad[0], bad[1:]); !errors.Is(err, failure.ErrOutput) {
+			t.Errorf("%q accepted: %q", bad, line)
+		}
+	}
+	r.SessionPolicy = `{"Version":"2012-10-17"}`
+	if _, err := r.CredentialProcess(`C:\k.exe`, nil); !errors.Is(err, failure.ErrOutput) {
+		t.Error("session policy JSON accepted on Windows")
 	}
 }
