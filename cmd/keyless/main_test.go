@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -14,5 +15,9 @@ func TestMain(m *testing.M) {
 	}
 	_ = os.Setenv("NO_PROXY", "127.0.0.1,localhost,::1")
 	_ = os.Setenv("no_proxy", "127.0.0.1,localhost,::1")
-	os.Exit(m.Run())
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
