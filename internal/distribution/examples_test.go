@@ -322,3 +322,20 @@ func TestCheckHCLNesting(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCheckHCLNesting: the checker returns an answer for any input, never a
+// panic or a loop.
+func FuzzCheckHCLNesting(f *testing.F) {
+	for _, seed := range []string{
+		"a {\n  b = [1, 2]\n}\n",
+		`x = "${a == "b" ? "{" : "}"}"`,
+		"d = <<-EOT\n  { x\n  EOT\n",
+		"# {\n// [\n/* ( */\n",
+		"\"\\", "<<", "/*", "${", "\"${\"",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		_ = checkHCLNesting(src)
+	})
+}
