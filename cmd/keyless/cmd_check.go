@@ -16,17 +16,23 @@ func checkCommand(s streams) *cli.Command {
 	return &cli.Command{
 		Name:  "check",
 		Usage: "explain whether a token's claims pass a policy, rule by rule and condition by condition",
-		UsageText: "keyless check --policy FILE --claims FILE [--target CLOUD:ID]... [--set CLAIM=VALUE]... [--format text|json]\n\n" +
+		UsageText: "keyless check --policy FILE --claims FILE [--target CLOUD:ID]... [--set CLAIM=VALUE]... [--format text|json]\n" +
+			"keyless check --policy FILE --token-file FILE|- [--jwks FILE | --no-verify] [--ignore-expiry] [options]\n\n" +
+			"A token (--token-file, --token-env, standard input, or the job's own in CI) must verify against the\n" +
+			"policy's issuers: online, or offline with --jwks FILE; --no-verify only decodes it, and says so.\n\n" +
 			"Example:\n" +
 			"   keyless check --policy policies/github-deploy.yaml --claims examples/claims/github-environment-production.json\n" +
 			"   keyless check --policy .github/keyless.yaml --claims claims.json \\\n" +
-			"       --target aws:arn:aws:iam::111122223333:role/api-deploy-production --set environment=staging\n\n" +
-			"Exit status: 0 allowed, 1 denied, 2 bad input.",
+			"       --target aws:arn:aws:iam::111122223333:role/api-deploy-production --set environment=staging\n" +
+			"   keyless check --policy .github/keyless.yaml --token-file token.jwt --jwks github-jwks.json --ignore-expiry\n\n" +
+			"Exit status: 0 allowed, 1 denied, 2 bad input, 3 no token, 4 token not valid, 6 network.",
 		// A gcp target holds a comma (PROVIDER,SERVICE_ACCOUNT).
 		DisableSliceFlagSeparator: true,
-		Flags:                     checkFlags(s.env),
+		Flags:                     append(checkFlags(s.env), tokenInputFlags(s.env)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			return app.Check(ctx, checkOptionsFrom(cmd, s), s.out)
+			o := checkOptionsFrom(cmd, s)
+			withCheckToken(cmd, s, &o)
+			return app.Check(ctx, o, s.out)
 		},
 	}
 }

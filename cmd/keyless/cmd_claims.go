@@ -37,20 +37,53 @@ func claimsCommand(s streams) *cli.Command {
 // the format is not read from KEYLESS_FORMAT, which holds a login format in
 // a job that uses the action.
 func claimsFlags(env environ.Env) []cli.Flag {
+	return append(tokenInputFlags(env, "timeout"),
+		&cli.StringFlag{Name: "audience", Usage: "`AUD`: in GitHub Actions, request the token for it; otherwise, require it in the token's aud", Sources: sources(env, "audience")},
+		&cli.StringFlag{Name: "format", Value: "json", Usage: "`FORMAT`: json (what keyless check --claims reads) or table"},
+	)
+}
+
+// tokenInputFlags are the options of a token given to claims or check.
+func tokenInputFlags(env environ.Env, more ...string) []cli.Flag {
 	var out []cli.Flag
 	for _, o := range loginOptions {
 		switch o.name {
-		case "token-file", "token-env", "issuer", "leeway", "timeout":
+		case "token-file", "token-env", "issuer", "leeway":
 			out = append(out, o.flag(env))
+		default:
+			for _, m := range more {
+				if o.name == m {
+					out = append(out, o.flag(env))
+				}
+			}
 		}
 	}
 	return append(out,
-		&cli.StringFlag{Name: "audience", Usage: "`AUD`: in GitHub Actions, request the token for it; otherwise, require it in the token's aud", Sources: sources(env, "audience")},
-		&cli.StringFlag{Name: "format", Value: "json", Usage: "`FORMAT`: json (what keyless check --claims reads) or table"},
 		&cli.StringFlag{Name: "jwks", Usage: "verify offline with the issuer's key set (JWKS) in `FILE`", Sources: sources(env, "jwks")},
-		&cli.BoolFlag{Name: "no-verify", Usage: "decode only; the output says the claims are not verified"},
+		&cli.BoolFlag{Name: "no-verify", Usage: "decode the token without verifying it; the output says so"},
 		&cli.BoolFlag{Name: "ignore-expiry", Usage: "accept an expired token, to inspect an old job's token", Sources: sources(env, "ignore-expiry")},
 	)
+}
+
+func tokenInputFrom(cmd *cli.Command) app.TokenInput {
+	return app.TokenInput{
+		TokenFile:    cmd.String("token-file"),
+		TokenEnv:     cmd.String("token-env"),
+		Issuers:      list(cmd, "issuer"),
+		JWKSFile:     cmd.String("jwks"),
+		NoVerify:     cmd.Bool("no-verify"),
+		IgnoreExpiry: cmd.Bool("ignore-expiry"),
+		Leeway:       cmd.Duration("leeway"),
+	}
+}
+
+// withCheckToken switches `keyless check` to a token's claims when a token
+// is named, or when no --claims is given and a token is at hand.
+func withCheckToken(cmd *cli.Command, s streams, o *app.CheckOptions) {
+	rt := app.Runtime{Env: s.env, Stdin: s.in, Stdout: s.out, Stderr: s.err}
+	if in := tokenInputFrom(cmd); app.CheckWantsToken(rt, in, o.ClaimsFile) {
+		app.CheckToken(rt, in, o)
+	}
 }
 
 func claimsOptionsFrom(cmd *cli.Command, s streams) app.ClaimsOptions {
@@ -59,14 +92,6 @@ func claimsOptionsFrom(cmd *cli.Command, s streams) app.ClaimsOptions {
 		Audience: cmd.String("audience"),
 		Format:   cmd.String("format"),
 		Timeout:  cmd.Duration("timeout"),
-		Token: app.TokenInput{
-			TokenFile:    cmd.String("token-file"),
-			TokenEnv:     cmd.String("token-env"),
-			Issuers:      list(cmd, "issuer"),
-			JWKSFile:     cmd.String("jwks"),
-			NoVerify:     cmd.Bool("no-verify"),
-			IgnoreExpiry: cmd.Bool("ignore-expiry"),
-			Leeway:       cmd.Duration("leeway"),
-		},
+		Token:    tokenInputFrom(cmd),
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,48 @@ func TestClaimsCommand(t *testing.T) {
 				if strings.Contains(out+errOut, s) {
 					t.Fatal("a token reached the output")
 				}
+			}
+		})
+	}
+}
+
+func TestCheckCommandWithToken(t *testing.T) {
+	iss := verifytest.New(t)
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pol := write("policy.yaml", "version: 1\nissuers:\n  local: {url: \""+iss.URL+"\", platform: github}\nrules:\n  - name: deploy\n    issuer: local\n    match:\n      repository: acme/api\n    grant:\n      aws:\n        - role: arn:aws:iam::111122223333:role/deploy\n")
+	tok := iss.Token(t, iss.Claims("sts.amazonaws.com", time.Now()))
+	tokFile := write("token.jwt", tok+"\n")
+	jwks := write("jwks.json", string(iss.JWKS()))
+	iss.Server.Close() // --jwks works offline
+
+	tests := []struct {
+		name   string
+		stdin  string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"offline with --jwks", "", []string{"check", "--policy", pol, "--token-file", tokFile, "--jwks", jwks}, 0, "verified with the keys in " + jwks, ""},
+		{"stdin, --no-verify", tok, []string{"check", "--policy", pol, "--no-verify"}, 0, "NOT VERIFIED (--no-verify)", "WARNING: claims NOT VERIFIED"},
+		{"issuer unreachable", "", []string{"check", "--policy", pol, "--token-file", tokFile}, 6, "", "hint: to verify offline"},
+		{"claims and token", "", []string{"check", "--policy", pol, "--claims", tokFile, "--token-file", tokFile}, 2, "", "not both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, nil, tt.stdin, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.stdout) || !strings.Contains(errOut, tt.stderr) {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
+			}
+			if strings.Contains(out+errOut, strings.Split(tok, ".")[2]) {
+				t.Fatal("the token reached the output")
 			}
 		})
 	}

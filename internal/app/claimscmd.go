@@ -7,12 +7,14 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/secret"
 	"github.com/keyless-dev/keyless/internal/token"
 	"github.com/keyless-dev/keyless/internal/tokensource"
@@ -78,6 +80,8 @@ type tokenRun struct {
 	// strict refuses to fall back to unverified claims when the issuer is
 	// untrusted or unreachable (check, and any CI run).
 	strict bool
+	// check words the errors for `keyless check`.
+	check bool
 }
 
 // maxJWKS bounds a --jwks file.
@@ -226,6 +230,8 @@ func (r tokenRun) verifyError(err error, src tokensource.Source, ci bool) error 
 		return audienceError(err, src, r.audience)
 	case errors.Is(err, verify.ErrExpired) && !r.in.IgnoreExpiry:
 		return failure.Mark(failure.ErrVerify, err, "CI tokens live minutes; to inspect an old token anyway add --ignore-expiry")
+	case errors.Is(err, verify.ErrUntrustedIssuer) && r.check:
+		return failure.Mark(failure.ErrVerify, err, "trust it in the policy's issuers: or with --issuer; or verify offline with --jwks FILE, or decode only with --no-verify")
 	case errors.Is(err, failure.ErrNetwork) && r.in.JWKSFile == "" && !ci:
 		return failure.Mark(failure.ErrNetwork, err, "to verify offline, save the issuer's keys (<issuer>/.well-known/jwks for GitHub) and pass --jwks FILE; --no-verify only decodes")
 	}
@@ -276,22 +282,30 @@ func (r tokenRun) source(env environ.Env) (src tokensource.Source, desc string, 
 	return src, desc, ci, nil
 }
 
-const noTokenHint = "give a token with --token-file FILE (- for standard input) or --token-env NAME, or pipe one in"
+// Hints when there is no token at all (names of options, not credentials).
+const (
+	noTokenHint      = "give a token with --token-file FILE (- for standard input) or --token-env NAME, or pipe one in"      // #nosec G101
+	noCheckInputHint = "give --claims FILE with JSON claims, or a token with --token-file, --token-env or on standard input" // #nosec G101
+)
 
 func (r tokenRun) stdin() (tokensource.Source, string, bool, error) {
 	in := r.rt.Stdin
+	hint := noTokenHint
+	if r.check {
+		hint = noCheckInputHint
+	}
 	if in == nil || isTerminal(in) {
-		return nil, "", false, failure.Usage(noTokenHint, "no token: not in GitHub Actions or GitLab CI, and none given")
+		return nil, "", false, failure.Usage(hint, "no token: not in GitHub Actions or GitLab CI, and none given")
 	}
 	b, err := transport.ReadAll(in, token.MaxSize+4<<10)
 	if errors.Is(err, transport.ErrTooLarge) {
-		return nil, "", false, failure.Usage(noTokenHint, "standard input is larger than %d KiB: not a token", token.MaxSize>>10)
+		return nil, "", false, failure.Usage(hint, "standard input is larger than %d KiB: not a token", token.MaxSize>>10)
 	}
 	if err != nil {
 		return nil, "", false, failure.Mark(failure.ErrUsage, fmt.Errorf("reading standard input: %w", err), "")
 	}
 	if strings.TrimSpace(string(b)) == "" {
-		return nil, "", false, failure.Usage(noTokenHint, "no token: standard input is empty")
+		return nil, "", false, failure.Usage(hint, "no token: standard input is empty")
 	}
 	return tokensource.NewStatic("stdin", secret.New(string(b))), "the token on standard input", false, nil
 }
@@ -355,4 +369,93 @@ func writeClaimsTable(w io.Writer, tc tokenClaims) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// CheckWantsToken reports whether `keyless check` should read a token
+// rather than a claims file: a token was named, or no --claims was given
+// and there is a token to be had (a CI job, KEYLESS_ID_TOKEN, or a pipe).
+func CheckWantsToken(rt Runtime, in TokenInput, claimsFile string) bool {
+	if in.Given() || in.JWKSFile != "" || in.NoVerify {
+		return true
+	}
+	if claimsFile != "" {
+		return false
+	}
+	env := rt.Env
+	if env == nil {
+		env = environ.Map{}
+	}
+	if tokensource.Platform(env) != "" {
+		return true
+	}
+	if v, ok := env.Lookup(tokensource.EnvIDToken); ok && strings.TrimSpace(v) != "" {
+		return true
+	}
+	return rt.Stdin != nil && !isTerminal(rt.Stdin)
+}
+
+// CheckToken makes `keyless check` evaluate the claims of a token: it sets
+// o.Claims and o.Source. The token must verify against the policy's issuers
+// (plus in.Issuers): online, or offline with in.JWKSFile; with in.NoVerify
+// it is only decoded, and the header and stderr say so.
+func CheckToken(rt Runtime, in TokenInput, o *CheckOptions) {
+	claimsFile, policyPath := o.ClaimsFile, o.PolicyPath
+	o.Source = describeInput(rt, in)
+	o.Claims = func(ctx context.Context) (claims.Claims, error) {
+		if claimsFile != "" && (in.Given() || in.JWKSFile != "" || in.NoVerify) {
+			return nil, failure.Usage("--claims is for JSON claims; --token-file, --token-env, --jwks and --no-verify are for a token",
+				"check: give --claims FILE or a token, not both")
+		}
+		p, err := policy.Load(policyPath)
+		if err != nil {
+			return nil, err
+		}
+		trusted := make([]string, 0, len(p.Issuers()))
+		for _, u := range p.Issuers() {
+			trusted = append(trusted, u)
+		}
+		sort.Strings(trusted)
+		run := tokenRun{in: in, rt: rt, trusted: trusted, strict: true, check: true}
+		tc, err := run.load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !tc.verified {
+			notice(rt.Stderr, tc)
+		}
+		return tc.claims, nil
+	}
+}
+
+// describeInput says where check's token comes from, before reading it.
+func describeInput(rt Runtime, in TokenInput) string {
+	env := rt.Env
+	if env == nil {
+		env = environ.Map{}
+	}
+	var from string
+	switch {
+	case in.TokenFile == "-":
+		from = "token on standard input"
+	case in.TokenFile != "":
+		from = "token file " + in.TokenFile
+	case in.TokenEnv != "":
+		from = "token in " + in.TokenEnv
+	case tokensource.Platform(env) != "":
+		from = "the job's token (" + tokensource.Platform(env) + ")"
+	default:
+		if v, ok := env.Lookup(tokensource.EnvIDToken); ok && strings.TrimSpace(v) != "" {
+			from = "token in " + tokensource.EnvIDToken
+		} else {
+			from = "token on standard input"
+		}
+	}
+	switch {
+	case in.NoVerify:
+		return from + ", NOT VERIFIED (--no-verify): anyone can write a token with these claims"
+	case in.JWKSFile != "":
+		return fmt.Sprintf("%s, verified with the keys in %s", from, in.JWKSFile)
+	default:
+		return from + ", verified with its issuer's keys"
+	}
 }

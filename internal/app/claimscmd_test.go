@@ -272,3 +272,106 @@ func ExampleClaims_json() {
 	//   "run_attempt": "1"
 	// }
 }
+
+func writePolicy(t *testing.T, dir, issuer string) string {
+	t.Helper()
+	path := filepath.Join(dir, "policy.yaml")
+	mustWrite(t, path, `version: 1
+issuers:
+  local: {url: "`+issuer+`", platform: github}
+rules:
+  - name: deploy
+    issuer: local
+    match:
+      repository: acme/api
+    grant:
+      aws:
+        - role: arn:aws:iam::111122223333:role/deploy
+`)
+	return path
+}
+
+func TestCheckWithToken(t *testing.T) {
+	iss := verifytest.New(t)
+	stranger := verifytest.New(t) // an issuer the policy does not name
+	dir := t.TempDir()
+	pol := writePolicy(t, dir, iss.URL)
+	good := iss.Token(t, iss.Claims("sts.amazonaws.com", claimsNow))
+	old := iss.Token(t, iss.Claims("sts.amazonaws.com", claimsNow.Add(-24*time.Hour)))
+	forged := verifytest.Sign(t, verifytest.NewKey(t, "rsa-1", "RS256", 1), iss.Claims("sts.amazonaws.com", claimsNow))
+	strange := stranger.Token(t, stranger.Claims("sts.amazonaws.com", claimsNow))
+	files := map[string]string{"good": good, "old": old, "forged": forged, "strange": strange, "jwks": string(iss.JWKS())}
+	for name, s := range files {
+		mustWrite(t, filepath.Join(dir, name), s)
+	}
+	f := func(name string) string { return filepath.Join(dir, name) }
+
+	tests := []struct {
+		name      string
+		in        app.TokenInput
+		claims    string
+		stdin     string
+		code      int
+		stdout    string
+		stderrSay string
+		errSay    string
+	}{
+		{name: "verified online", in: app.TokenInput{TokenFile: f("good")}, stdout: "claims  token file " + f("good") + ", verified with its issuer's keys"},
+		{name: "verified offline", in: app.TokenInput{TokenFile: f("good"), JWKSFile: f("jwks")}, stdout: "verified with the keys in " + f("jwks")},
+		{name: "token on stdin", stdin: good, stdout: "token on standard input, verified"},
+		{name: "expired", in: app.TokenInput{TokenFile: f("old"), JWKSFile: f("jwks")}, code: failure.CodeVerify, errSay: "--ignore-expiry"},
+		{name: "expired, ignored", in: app.TokenInput{TokenFile: f("old"), JWKSFile: f("jwks"), IgnoreExpiry: true}, stdout: "ALLOWED"},
+		{name: "forged", in: app.TokenInput{TokenFile: f("forged"), JWKSFile: f("jwks")}, code: failure.CodeVerify, errSay: "bad signature"},
+		{name: "issuer not in the policy", in: app.TokenInput{TokenFile: f("strange")}, code: failure.CodeVerify, errSay: "--no-verify"},
+		{name: "no-verify says so", in: app.TokenInput{TokenFile: f("strange"), NoVerify: true}, code: failure.CodeDenied, stdout: "NOT VERIFIED (--no-verify)", stderrSay: "WARNING: claims NOT VERIFIED"},
+		{name: "claims and token", in: app.TokenInput{TokenFile: f("good")}, claims: f("good"), code: failure.CodeUsage, errSay: "not both"},
+		{name: "nothing at all", code: failure.CodeUsage, errSay: "give --claims FILE with JSON claims, or a token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			rt := app.Runtime{Env: environ.Map{}, Stdin: strings.NewReader(tt.stdin), Stderr: &stderr, Now: claimsClock, HTTPClient: testClient()}
+			o := app.CheckOptions{PolicyPath: pol, ClaimsFile: tt.claims, Format: "text"}
+			if !app.CheckWantsToken(rt, tt.in, tt.claims) {
+				t.Fatal("check does not want the token")
+			}
+			app.CheckToken(rt, tt.in, &o)
+			err := app.Check(context.Background(), o, &stdout)
+			secretsAbsent(t, []string{stdout.String(), stderr.String(), errText(err)}, good, old, forged, strange)
+			if failure.Code(err) != tt.code {
+				t.Fatalf("exit %d, want %d: %s\n%s", failure.Code(err), tt.code, errText(err), stdout.String())
+			}
+			if !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderrSay) || !strings.Contains(errText(err), tt.errSay) {
+				t.Fatalf("stdout:\n%s\nstderr: %s\nerr: %s", stdout.String(), stderr.String(), errText(err))
+			}
+		})
+	}
+}
+
+func TestCheckWantsToken(t *testing.T) {
+	tests := []struct {
+		name   string
+		env    environ.Map
+		in     app.TokenInput
+		claims string
+		stdin  bool
+		want   bool
+	}{
+		{"claims file", nil, app.TokenInput{}, "c.json", true, false},
+		{"token file", nil, app.TokenInput{TokenFile: "t"}, "", false, true},
+		{"claims and token: the token side reports the conflict", nil, app.TokenInput{TokenEnv: "T"}, "c.json", false, true},
+		{"in GitHub Actions", environ.Map{"GITHUB_ACTIONS": "true"}, app.TokenInput{}, "", false, true},
+		{"KEYLESS_ID_TOKEN", environ.Map{"KEYLESS_ID_TOKEN": "x"}, app.TokenInput{}, "", false, true},
+		{"a pipe", nil, app.TokenInput{}, "", true, true},
+		{"nothing", nil, app.TokenInput{}, "", false, false},
+	}
+	for _, tt := range tests {
+		rt := app.Runtime{Env: tt.env}
+		if tt.stdin {
+			rt.Stdin = strings.NewReader("")
+		}
+		if got := app.CheckWantsToken(rt, tt.in, tt.claims); got != tt.want {
+			t.Errorf("%s: %v", tt.name, got)
+		}
+	}
+}
