@@ -409,3 +409,28 @@ func TestRegionalEndpoint(t *testing.T) {
 		})
 	}
 }
+
+func TestExchangeRefusesExpiredCredentials(t *testing.T) {
+	fake, o := newFake(t)
+	fake.Now = func() time.Time { return time.Now().Add(-3 * time.Hour) }
+	_, err := Exchange(context.Background(), o, staticToken, testClaims())
+	if !errors.Is(err, failure.ErrExchange) || !strings.Contains(failure.Hint(err), "clock") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestExchangeNeedsClientAndToken(t *testing.T) {
+	_, o := newFake(t)
+	o.HTTPClient = nil
+	if _, err := Exchange(context.Background(), o, staticToken, testClaims()); err == nil {
+		t.Error("no HTTP client accepted")
+	}
+	_, o = newFake(t)
+	if _, err := Exchange(context.Background(), o, nil, testClaims()); err == nil {
+		t.Error("no token source accepted")
+	}
+	empty := func(context.Context) (secret.String, error) { return secret.String{}, nil }
+	if _, err := Exchange(context.Background(), o, empty, testClaims()); !errors.Is(err, failure.ErrToken) {
+		t.Errorf("empty token: %v", err)
+	}
+}
