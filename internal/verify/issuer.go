@@ -17,14 +17,16 @@ const (
 // DefaultIssuers are trusted without being named.
 func DefaultIssuers() []string { return []string{GitHubIssuer, GitLabIssuer} }
 
-// knownJWKS returns the key set URL of an issuer whose layout is known:
-// GitHub (public and enterprise-slug issuers) and gitlab.com.
+// knownJWKS returns the key set URL of the two built-in issuers, whose
+// layout is fixed; every other issuer (GitHub Enterprise Server, GHE.com,
+// enterprise-slug issuers, self-managed GitLab) goes through discovery, so
+// keyless never has to guess a path.
 func knownJWKS(issuer string) string {
-	switch {
-	case issuer == GitLabIssuer:
+	switch issuer {
+	case GitLabIssuer:
 		return GitLabIssuer + "/oauth/discovery/keys"
-	case issuer == GitHubIssuer || strings.HasPrefix(issuer, GitHubIssuer+"/"):
-		return issuer + "/.well-known/jwks"
+	case GitHubIssuer:
+		return GitHubIssuer + "/.well-known/jwks"
 	}
 	return ""
 }
