@@ -252,6 +252,23 @@ func TestExchangeErrors(t *testing.T) {
 	}
 }
 
+// A 503 is retried by the transport with the same request body, so the
+// token source is not asked again and the exchange succeeds.
+func TestExchangeRetriesAnUnavailableEntra(t *testing.T) {
+	f := newFakeEntra(t)
+	f.failFirst = 2
+	tok := &countingToken{}
+	if _, err := Exchange(context.Background(), f.options(), tok.fn, testClaims()); err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	if n := len(f.tokenRequests()); n != 3 {
+		t.Errorf("token requests = %d, want 3", n)
+	}
+	if tok.count() != 1 {
+		t.Errorf("token source called %d times", tok.count())
+	}
+}
+
 func TestExchangeTokenSourceFailureKeepsItsFamily(t *testing.T) {
 	f := newFakeEntra(t)
 	tok := &countingToken{err: failure.New(failure.ErrToken, "grant id-token: write", "github: no ACTIONS_ID_TOKEN_REQUEST_URL")}

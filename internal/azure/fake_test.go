@@ -40,7 +40,8 @@ type fakeEntra struct {
 	requests []url.Values // token requests, in order
 	metadata int          // metadata requests
 
-	// Answers. status 0 means success.
+	// Answers. status 0 means success; failFirst token calls answer 503.
+	failFirst   int
 	status      int
 	body        string // raw body for a failed token call
 	tenantError string // raw body for a failed metadata call
@@ -99,6 +100,10 @@ func (f *fakeEntra) serve(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.requests = append(f.requests, form)
 		status, body := f.status, f.body
+		if f.failFirst > 0 {
+			f.failFirst--
+			status, body = http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`
+		}
 		want := f.wantToken
 		f.mu.Unlock()
 		f.check(form, want)
@@ -179,12 +184,29 @@ func entraBody(code int, oauthErr, message string) string {
 }
 
 // client trusts the fake's certificate through the injected client, and
-// retries without sleeping.
+// retries without sleeping. It refuses any host but the fake's, so that a
+// regression (instance discovery against the public cloud) fails the test
+// instead of going to the internet.
 func (f *fakeEntra) client() *http.Client {
 	return transport.Client(transport.Options{
-		Base:  f.srv.Client().Transport,
-		Sleep: func(context.Context, time.Duration) error { return nil },
+		Base:     loopbackOnly{t: f.t, host: f.srv.Listener.Addr().String(), base: f.srv.Client().Transport},
+		Attempts: 3,
+		Sleep:    func(context.Context, time.Duration) error { return nil },
 	})
+}
+
+type loopbackOnly struct {
+	t    testing.TB
+	host string
+	base http.RoundTripper
+}
+
+func (l loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host != l.host {
+		l.t.Errorf("request to %s, not the fake", r.URL.Host)
+		return nil, fmt.Errorf("test: %s is not the fake", r.URL.Host)
+	}
+	return l.base.RoundTrip(r)
 }
 
 var testNow = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)

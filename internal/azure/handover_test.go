@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -201,7 +202,9 @@ func TestAzureSDKCredentialsWorkFromTheHandover(t *testing.T) {
 				t.Fatal(err)
 			}
 			deliver(t, set)
-			client := policy.ClientOptions{Transport: f.srv.Client()}
+			client := policy.ClientOptions{Transport: &http.Client{Transport: loopbackOnly{
+				t: t, host: f.srv.Listener.Addr().String(), base: f.srv.Client().Transport,
+			}}}
 			var cred azcore.TokenCredential
 			switch name {
 			case "WorkloadIdentityCredential":
