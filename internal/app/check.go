@@ -96,7 +96,7 @@ func Check(ctx context.Context, o CheckOptions, stdout io.Writer) error {
 	}
 	hint := "the ✗ lines show which conditions failed; try a variation with --set CLAIM=VALUE"
 	if len(targets) > 0 && anyAllowMatched(d) {
-		hint = "add the target to the grant of a rule that matches, or check the target spelling"
+		hint = "a rule matches but none grants the target: fix the ✗ conditions of the rule that should grant it, or add the target to a matching rule's grant"
 	}
 	return failure.New(failure.ErrDenied, hint, "check: %s", d.Reason)
 }

@@ -62,7 +62,7 @@ func ExampleWriteJSON() {
 	//     "aws": [
 	//       {
 	//         "role": "arn:aws:iam::111122223333:role/deploy",
-	//         "max-duration": "1h0m0s"
+	//         "max-duration": "1h"
 	//       }
 	//     ]
 	//   },

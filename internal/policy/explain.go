@@ -80,7 +80,7 @@ func WriteText(w io.Writer, d Decision, o TextOptions) error {
 		b.WriteString("grant:\n")
 		for _, a := range d.Grant.AWS {
 			if a.MaxDuration > 0 {
-				fmt.Fprintf(&b, "  aws    %s (max %s)\n", a.Role, a.MaxDuration)
+				fmt.Fprintf(&b, "  aws    %s (max %s)\n", a.Role, FormatDuration(a.MaxDuration))
 			} else {
 				fmt.Fprintf(&b, "  aws    %s\n", a.Role)
 			}

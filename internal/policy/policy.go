@@ -130,16 +130,29 @@ type AWSGrant struct {
 	MaxDuration time.Duration
 }
 
-// MarshalJSON writes the duration as Go duration text ("1h0m0s").
+// MarshalJSON writes the duration as a policy would ("1h").
 func (a AWSGrant) MarshalJSON() ([]byte, error) {
 	v := struct {
 		Role        string `json:"role"`
 		MaxDuration string `json:"max-duration,omitempty"`
 	}{Role: a.Role}
 	if a.MaxDuration > 0 {
-		v.MaxDuration = a.MaxDuration.String()
+		v.MaxDuration = FormatDuration(a.MaxDuration)
 	}
 	return json.Marshal(v)
+}
+
+// FormatDuration writes a duration the way a policy does: "1h", "15m",
+// "1h30m", never "1h0m0s".
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // GCPGrant is a workload identity provider (its resource name, without
