@@ -75,7 +75,7 @@ func ExampleResult_Handover_refreshable() {
 	})
 	set, err := r.Handover(aws.HandoverOptions{
 		Executable:  "/opt/hosted tool cache/keyless",
-		ProcessArgs: []string{"--policy", "/home/runner/work/api/.github/keyless.yml"},
+		ProcessArgs: []string{"--policy", "/home/runner/api/.github/keyless.yml"},
 		Env:         environ.Map{"HOME": "/home/runner"},
 	})
 	if err != nil {
@@ -91,7 +91,7 @@ func ExampleResult_Handover_refreshable() {
 	// [profile ci]
 	// # written by keyless for arn:aws:sts::111122223333:assumed-role/deploy/acme.api@9876543210-1
 	// region = eu-west-1
-	// credential_process = '/opt/hosted tool cache/keyless' credential-process aws --policy /home/runner/work/api/.github/keyless.yml --aws-region eu-west-1 --aws-duration 30m0s --aws-role arn:aws:iam::111122223333:role/deploy
+	// credential_process = '/opt/hosted tool cache/keyless' credential-process aws --policy /home/runner/api/.github/keyless.yml --aws-region eu-west-1 --aws-duration 30m0s --aws-role arn:aws:iam::111122223333:role/deploy
 	// AWS_REGION=eu-west-1
 	// AWS_DEFAULT_REGION=eu-west-1
 	// AWS_PROFILE=ci
