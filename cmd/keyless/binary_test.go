@@ -69,7 +69,7 @@ func newGitLabJob(t *testing.T, audience string) *gitlabJob {
 		"project_path": "acme/api", "namespace_path": "acme", "ref": "main", "ref_type": "branch",
 		"ref_protected": "true", "pipeline_id": "98765", "job_id": "4321", "pipeline_source": "push",
 		"runner_environment": "gitlab-hosted",
-		"iat": now.Add(-time.Minute).Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(10 * time.Minute).Unix(),
+		"iat":                now.Add(-time.Minute).Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(10 * time.Minute).Unix(),
 	}
 	dir := t.TempDir()
 	policy := filepath.Join(dir, "keyless.yaml")

@@ -72,7 +72,7 @@ func printError(w io.Writer, err error) {
 }
 
 func newRoot(s streams) *cli.Command {
-	return &cli.Command{
+	root := &cli.Command{
 		Name:  "keyless",
 		Usage: "log CI jobs into AWS, Google Cloud and Azure with the job's own OIDC token",
 		Description: "keyless gets the job's OIDC token, verifies it against a pinned issuer, checks its claims\n" +
@@ -95,6 +95,8 @@ func newRoot(s streams) *cli.Command {
 			policyCommand(s),
 		},
 	}
+	quietUsageErrors(root)
+	return root
 }
 
 func versionCommand(s streams) *cli.Command {
@@ -118,5 +120,17 @@ func versionCommand(s streams) *cli.Command {
 				return failure.Usage("use --format text or --format json", "version: unknown format %q", cmd.String("format"))
 			}
 		},
+	}
+}
+
+// quietUsageErrors makes every command return its parse errors (unknown
+// flag, bad value) instead of printing them with the whole help text: run
+// prints one line and a hint, and exits 2.
+func quietUsageErrors(cmd *cli.Command) {
+	cmd.OnUsageError = func(_ context.Context, c *cli.Command, err error, _ bool) error {
+		return failure.Mark(failure.ErrUsage, err, "see "+c.FullName()+" --help")
+	}
+	for _, sub := range cmd.Commands {
+		quietUsageErrors(sub)
 	}
 }

@@ -152,6 +152,8 @@ func execCommand(s streams) *cli.Command {
 		Name:      "exec",
 		Usage:     "log in, then run one command with the credentials in its environment only",
 		ArgsUsage: "-- CMD [ARG...]",
+		// The command's own flags are its business: parsing stops at CMD.
+		StopOnNthArg: ptr(1),
 		UsageText: "keyless exec [login options] -- CMD [ARG...]\n\n" +
 			"The credentials go into CMD's environment and nowhere else; keyless exits with CMD's status and\n" +
 			"forwards signals to it. The safe choice on GitLab and anywhere output cannot be masked.\n\n" +
@@ -197,3 +199,5 @@ func credentialProcessCommand(s streams) *cli.Command {
 		},
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

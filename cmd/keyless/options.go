@@ -47,7 +47,7 @@ var loginOptions = []option{
 	{"token-file", kString, catCommon, "read the OIDC token from this file, re-read whenever a token is needed (e.g. a Kubernetes projected token)", ""},
 	{"issuer", kList, catCommon, "more trusted issuer URLs (GitHub Enterprise Server, self-managed GitLab); repeatable or comma-separated", ""},
 	{"format", kString, catCommon, "how credentials reach the job: github, shell, dotenv, json (default: github inside GitHub Actions, else shell)", ""},
-	{"export-env", kBool, catCommon, "export the credentials as environment variables for later steps", "true"},
+	{"export-env", kBool, catCommon, "export the credentials as environment variables for later steps (--export-env=false: outputs and files only)", "true"},
 	{"output-credentials", kBool, catCommon, "also set tokens and keys as step outputs (masked)", "false"},
 	{"credentials-dir", kString, catCommon, "directory for credential files (default: a private directory under RUNNER_TEMP or the system temp dir; never the workspace)", ""},
 	{"timeout", kDuration, catCommon, "deadline for the whole run", "60s"},
