@@ -101,12 +101,15 @@ func Exchange(ctx context.Context, o Options, token TokenFunc, c claims.Claims) 
 	ar, err := client.AcquireTokenByCredential(ctx, s.scopes)
 	if err != nil {
 		mu.Lock()
-		terr, shown := tokenErr, presented
+		terr, sent := tokenErr, presented
 		mu.Unlock()
 		if terr != nil {
+			if failure.Code(terr) == failure.CodeInternal {
+				terr = failure.Mark(failure.ErrToken, terr, "")
+			}
 			return nil, fmt.Errorf("azure: get OIDC token: %w", terr)
 		}
-		return nil, exchangeError(ctx, err, o, s, c, shown)
+		return nil, exchangeError(ctx, err, o, s, c, sent)
 	}
 	mu.Lock()
 	fed := presented

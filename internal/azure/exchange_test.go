@@ -284,6 +284,15 @@ func TestExchangeTokenSourceFailureKeepsItsFamily(t *testing.T) {
 	}
 }
 
+func TestExchangeUnclassifiedTokenErrorIsATokenError(t *testing.T) {
+	f := newFakeEntra(t)
+	tok := &countingToken{err: errors.New("gitlab: AZURE_ID_TOKEN is empty")}
+	_, err := Exchange(context.Background(), f.options(), tok.fn, testClaims())
+	if failure.Code(err) != failure.CodeToken || !strings.Contains(err.Error(), "AZURE_ID_TOKEN is empty") {
+		t.Fatalf("error %v (code %d)", err, failure.Code(err))
+	}
+}
+
 func TestExchangeNetworkErrors(t *testing.T) {
 	t.Run("unreachable", func(t *testing.T) {
 		f := newFakeEntra(t)
