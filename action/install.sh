@@ -9,7 +9,9 @@
 #
 # Reads:  KEYLESS_INSTALL_VERSION (the version input: vX.Y.Z, "source" or empty),
 #         KEYLESS_ACTION_REF, KEYLESS_ACTION_REPOSITORY, GITHUB_ACTION_PATH,
-#         RUNNER_OS, RUNNER_ARCH, RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_PATH.
+#         RUNNER_OS, RUNNER_ARCH, RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_PATH, and
+#         KEYLESS_RELEASES_URL, the https server that hosts the repository and
+#         its releases (default https://github.com; a mirror, or a test's).
 # Writes: the step output "path" and the binary's directory to GITHUB_PATH.
 set -euo pipefail
 
@@ -18,7 +20,8 @@ repo="${KEYLESS_ACTION_REPOSITORY:-}"
 ref="${KEYLESS_ACTION_REF:-}"
 want="${KEYLESS_INSTALL_VERSION:-}"
 src="${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set: run this through action.yml}"
-server="https://github.com"
+server="${KEYLESS_RELEASES_URL:-https://github.com}"
+server="${server%/}"
 
 semver='^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$'
 
@@ -27,6 +30,8 @@ fail() {
   printf '::error title=keyless::%s\n' "$*"
   exit 1
 }
+
+case "$server" in https://*) ;; *) fail "KEYLESS_RELEASES_URL must be an https URL" ;; esac
 
 case "${RUNNER_OS:-$(uname -s)}" in
   Linux) os=linux ;;
@@ -42,7 +47,13 @@ esac
 exe=""
 [ "$os" = windows ] && exe=".exe"
 
-tmp="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
+# On Windows (Git Bash) the runner's paths are C:\ style: work with the
+# POSIX form and hand the native form to Go and to the runner.
+posix() { if [ "$os" = windows ] && command -v cygpath >/dev/null 2>&1; then cygpath -u "$1"; else printf '%s\n' "$1"; fi; }
+native() { if [ "$os" = windows ] && command -v cygpath >/dev/null 2>&1; then cygpath -w "$1"; else printf '%s\n' "$1"; fi; }
+src="$(posix "$src")"
+
+tmp="$(posix "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")"
 # A fresh directory per run: a binary left by an earlier job on a
 # self-hosted runner is never reused.
 dir="$(mktemp -d "$tmp/keyless.XXXXXXXX")"
@@ -102,7 +113,8 @@ install_release() {
   fi
   # Errors are checked by hand here: callers test this function's status,
   # which turns set -e off inside it.
-  tar -xzf "$dir/$archive" -C "$dir" "keyless$exe" || fail "could not unpack $archive"
+  # Relative names: GNU tar would read a C: in a path as a remote host.
+  (cd "$dir" && tar -xzf "$archive" "keyless$exe") || fail "could not unpack $archive"
   rm -f "$dir/$archive" "$dir/checksums.txt"
   echo "keyless $tag for $os/$arch, SHA-256 $actual verified against the release's checksums.txt"
 }
@@ -111,7 +123,7 @@ build_from_source() {
   command -v go >/dev/null 2>&1 ||
     fail "no keyless release for ref '${ref:-local}' and no Go on this runner to build one: add actions/setup-go (go-version-file: go.mod of keyless) before this step, or pin the action to a release"
   echo "building keyless from the action's source (ref '${ref:-local}') with $(go version)"
-  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin" ./cmd/keyless) ||
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$(native "$bin")" ./cmd/keyless) ||
     fail "building keyless from source failed (see above)"
 }
 
@@ -137,15 +149,9 @@ else
 fi
 
 "$bin" version
-out="$bin"
-pathdir="$dir"
-if [ "$os" = windows ] && command -v cygpath >/dev/null 2>&1; then
-  out="$(cygpath -w "$bin")"
-  pathdir="$(cygpath -w "$dir")"
-fi
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
-  printf 'path=%s\n' "$out" >>"$GITHUB_OUTPUT"
+  printf 'path=%s\n' "$(native "$bin")" >>"$GITHUB_OUTPUT"
 fi
 if [ -n "${GITHUB_PATH:-}" ]; then
-  printf '%s\n' "$pathdir" >>"$GITHUB_PATH"
+  native "$dir" >>"$GITHUB_PATH"
 fi

@@ -6,6 +6,9 @@
 set -euo pipefail
 
 bin="${KEYLESS_BIN:?KEYLESS_BIN is not set: the install step did not run}"
+if [ "${RUNNER_OS:-}" = Windows ] && command -v cygpath >/dev/null 2>&1; then
+  bin="$(cygpath -u "$bin")"
+fi
 
 # Re-running a job with debug logging turns keyless's debug lines on too;
 # they never carry a secret.

@@ -1,8 +1,12 @@
 package distribution
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -383,5 +387,116 @@ func TestActionLoginPlumbing(t *testing.T) {
 	r.inputs["install-only"] = "true"
 	if res := r.run(ctx, r.step("login"), "RECORD="+record); !res.skipped {
 		t.Error("install-only: true did not skip the login step")
+	}
+}
+
+// fakeRelease serves a release the way GitHub does, over TLS, with a stub
+// keyless in its archive. checksums maps an archive name to the SHA-256 the
+// release's checksums.txt lists for it.
+type fakeRelease struct {
+	repo, tag string
+	files     map[string][]byte
+}
+
+func (f fakeRelease) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	prefix := "/" + f.repo + "/releases/download/" + f.tag + "/"
+	name, ok := strings.CutPrefix(r.URL.Path, prefix)
+	b, found := f.files[name]
+	if !ok || !found {
+		http.NotFound(w, r)
+		return
+	}
+	_, _ = w.Write(b)
+}
+
+func stubArchive(t *testing.T, script string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	if err := tw.WriteHeader(&tar.Header{Name: "keyless", Mode: 0o755, Size: int64(len(script)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write([]byte(script)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestActionInstallsVerifiedRelease runs the install step against a fake
+// release server: the archive runs only when its SHA-256 is the one
+// checksums.txt lists.
+func TestActionInstallsVerifiedRelease(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	archive := fmt.Sprintf("keyless_9.9.9_%s_%s.tar.gz", runtime.GOOS, runtime.GOARCH)
+	good := stubArchive(t, "#!/bin/sh\necho 'keyless v9.9.9 (stub)'\n")
+	sum := sha256.Sum256(good)
+	tests := []struct {
+		name      string
+		version   string // the version input
+		ref       string // github.action_ref
+		checksums string
+		archive   []byte
+		wantOK    bool
+		wantText  string
+	}{
+		{"ref is the release tag", "", "v9.9.9", fmt.Sprintf("%x  %s\n%x  other.tar.gz\n", sum, archive, sha256.Sum256(nil)), good, true, "SHA-256 " + fmt.Sprintf("%x", sum) + " verified"},
+		{"version input", "9.9.9", "main", fmt.Sprintf("%x  %s\n", sum, archive), good, true, "verified"},
+		{"archive was swapped", "", "v9.9.9", fmt.Sprintf("%x  %s\n", sum, archive), stubArchive(t, "#!/bin/sh\necho pwned\n"), false, "refusing to run it"},
+		{"archive not listed", "", "v9.9.9", fmt.Sprintf("%x  other.tar.gz\n", sum), good, false, "lists no single SHA-256"},
+		{"listed twice", "", "v9.9.9", fmt.Sprintf("%x  %s\n%x  %s\n", sum, archive, sum, archive), good, false, "lists no single SHA-256"},
+		{"no such release", "v9.9.10", "main", fmt.Sprintf("%x  %s\n", sum, archive), good, false, "release v9.9.10 not found"},
+		{"not a version", "latest", "main", "", good, false, "is not a release version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewTLSServer(fakeRelease{repo: "acme/keyless", tag: "v9.9.9", files: map[string][]byte{
+				"checksums.txt": []byte(tt.checksums),
+				archive:         tt.archive,
+			}})
+			defer srv.Close()
+			ca := filepath.Join(t.TempDir(), "ca.pem")
+			if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := newRunner(t, map[string]string{"version": tt.version})
+			r.github["action_ref"] = tt.ref
+			r.github["action_repository"] = "acme/keyless"
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res := r.run(ctx, r.step("install"), "KEYLESS_RELEASES_URL="+srv.URL, "CURL_CA_BUNDLE="+ca, "SSL_CERT_FILE="+ca,
+				"PATH="+filepath.Join(t.TempDir(), "no-go")+":/usr/bin:/bin") // no Go: no silent fallback to a source build
+			out := res.stdout + res.stderr
+			if (res.code == 0) != tt.wantOK {
+				t.Fatalf("exit %d, want ok=%v:\n%s", res.code, tt.wantOK, out)
+			}
+			if !strings.Contains(out, tt.wantText) {
+				t.Errorf("output lacks %q:\n%s", tt.wantText, out)
+			}
+			path := r.outputs["install"]["path"]
+			if !tt.wantOK {
+				if path != "" || r.file(r.files.path) != "" {
+					t.Errorf("a refused install still set path=%q and GITHUB_PATH=%q", path, r.file(r.files.path))
+				}
+				if strings.Contains(out, "pwned") {
+					t.Error("the swapped archive ran")
+				}
+				return
+			}
+			if !strings.Contains(res.stdout, "keyless v9.9.9 (stub)") {
+				t.Errorf("the installed binary did not run:\n%s", out)
+			}
+			if filepath.Base(path) != "keyless" || r.file(r.files.path) != filepath.Dir(path)+"\n" {
+				t.Errorf("path=%q GITHUB_PATH=%q", path, r.file(r.files.path))
+			}
+		})
 	}
 }
