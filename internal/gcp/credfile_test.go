@@ -68,7 +68,10 @@ func login(t *testing.T, f *fakeGoogle, edit func(*Options), env environ.Map) (*
 
 func TestHandoverVariablesAndOutputs(t *testing.T) {
 	f := newFake(t)
-	r, set, env := login(t, f, func(o *Options) { o.ServiceAccount = testSA }, environ.Map{"GITHUB_ACTIONS": "true"})
+	r, set, env := login(t, f, func(o *Options) {
+		o.ServiceAccount = testSA
+		o.TokenFormat = FormatAccessToken
+	}, environ.Map{"GITHUB_ACTIONS": "true"})
 	file := env["GOOGLE_APPLICATION_CREDENTIALS"]
 	want := map[string]string{
 		"CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE":    file,
@@ -328,5 +331,15 @@ func TestExecutableFailure(t *testing.T) {
 	_, _, err := ParseExecutableResponse(b, time.Now())
 	if err == nil || !strings.Contains(err.Error(), "keyless_error: no token: ACTIONS_ID_TOKEN_REQUEST_URL unset") {
 		t.Fatalf("err = %v (from %s)", err, b)
+	}
+}
+
+func TestTokenFormatNoneHandsNoToken(t *testing.T) {
+	f := newFake(t)
+	_, set, _ := login(t, f, nil, nil)
+	for _, v := range append(set.Env, set.Outputs...) {
+		if v.IsSecret() {
+			t.Errorf("%s is a token, but the format is none", v.Name)
+		}
 	}
 }

@@ -50,7 +50,8 @@ type Options struct {
 	Scopes []string
 	// Lifetime of the impersonated access token; default one hour.
 	Lifetime time.Duration
-	// TokenFormat is access_token (default), id_token or none.
+	// TokenFormat is none (default: the credential file only), access_token
+	// or id_token (also a token as a step output).
 	TokenFormat string
 	// IDTokenAudience is the aud of a generated ID token.
 	IDTokenAudience string
@@ -137,7 +138,7 @@ func (o Options) universe() string {
 
 func (o Options) format() string {
 	if o.TokenFormat == "" {
-		return FormatAccessToken
+		return FormatNone
 	}
 	return o.TokenFormat
 }
