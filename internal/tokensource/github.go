@@ -97,14 +97,29 @@ func (g *GitHub) Token(ctx context.Context, audience string) (secret.String, err
 		}
 		return secret.String{}, failure.Mark(fam, fmt.Errorf("%s: HTTP %d%s", what, resp.StatusCode, g.scrub(errorMessage(body))), hint)
 	}
+	tok, err := parseAnswer(body)
+	if err != nil {
+		return secret.String{}, failure.Mark(failure.ErrToken, fmt.Errorf("%s: %w", what, err), "")
+	}
+	return tok, nil
+}
+
+// Malformed answers of the token endpoint.
+var (
+	errAnswerJSON  = errors.New("the answer is not the expected JSON")
+	errAnswerEmpty = errors.New("the answer holds no token")
+)
+
+// parseAnswer reads {"value": "<jwt>"}; its errors never quote the body.
+func parseAnswer(body []byte) (secret.String, error) {
 	var out struct {
 		Value string `json:"value"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return secret.String{}, failure.New(failure.ErrToken, "", "%s: the answer is not the expected JSON", what)
+		return secret.String{}, errAnswerJSON
 	}
 	if strings.TrimSpace(out.Value) == "" {
-		return secret.String{}, failure.New(failure.ErrToken, "", "%s: the answer holds no token", what)
+		return secret.String{}, errAnswerEmpty
 	}
 	return secret.New(strings.TrimSpace(out.Value)), nil
 }

@@ -148,7 +148,12 @@ func FetchAll(ctx context.Context, src Source, audiences []string) (map[string]s
 func AudienceHint(src Source, cloud, audience string) string {
 	switch s := src.(type) {
 	case *GitLab:
-		return fmt.Sprintf("declare the token for %s with its audience in the job:\n%s", cloud, idTokensYAML(s.variable, audience))
+		if cloud != "" && !s.explicit && s.variable == EnvIDToken {
+			// KEYLESS_ID_TOKEN serves another cloud: give this one its own.
+			return fmt.Sprintf("declare a token for %s with its audience in the job (it takes precedence over %s for %s):\n%s",
+				cloud, EnvIDToken, cloud, idTokensYAML(CloudVariable(cloud), audience))
+		}
+		return fmt.Sprintf("declare the token with the audience the cloud expects in the job:\n%s", idTokensYAML(s.variable, audience))
 	case *GitHub:
 		return ""
 	default:

@@ -324,8 +324,14 @@ func TestGitLab(t *testing.T) {
 	if h := failure.Hint(err); !strings.Contains(h, "sts.amazonaws.com") || !strings.Contains(h, "api://AzureADTokenExchange") {
 		t.Fatalf("generic hint %q", h)
 	}
-	if h := AudienceHint(ForCloud(src, "gcp"), "gcp", "https://iam.googleapis.com/x"); !strings.Contains(h, "KEYLESS_ID_TOKEN:\n      aud: https://iam.googleapis.com/x") {
+	if h := AudienceHint(ForCloud(src, "gcp"), "gcp", "https://iam.googleapis.com/x"); !strings.Contains(h, "KEYLESS_GCP_ID_TOKEN:\n      aud: https://iam.googleapis.com/x") {
 		t.Fatalf("audience hint %q", h)
+	}
+	if h := AudienceHint(ForCloud(src, "aws"), "aws", "sts.amazonaws.com"); !strings.Contains(h, "KEYLESS_AWS_ID_TOKEN:\n      aud: sts.amazonaws.com") {
+		t.Fatalf("audience hint %q", h)
+	}
+	if h := AudienceHint(explicit, "aws", "sts.amazonaws.com"); !strings.Contains(h, "KEYLESS_ID_TOKEN:\n      aud: sts.amazonaws.com") {
+		t.Fatalf("explicit --token-env hint %q", h)
 	}
 }
 
