@@ -144,7 +144,7 @@ func checkCredentialsDir(h HandoverOptions) error {
 		}
 		ws = filepath.Clean(ws)
 		if dir == ws || strings.HasPrefix(dir, ws+string(filepath.Separator)) {
-			return failure.Usage("set credentials-dir outside the workspace, such as $RUNNER_TEMP/keyless on GitHub or /tmp on GitLab",
+			return failure.Usage("set credentials-dir outside the workspace, such as $RUNNER_TEMP/keyless on GitHub or a temporary directory on GitLab",
 				"azure: credentials directory %s is inside the workspace %s (%s)", dir, ws, name)
 		}
 	}
