@@ -96,6 +96,8 @@ download() {
 # install_release downloads a release archive and its checksums file and
 # refuses to go on unless the archive's SHA-256 is the one listed. It returns
 # 2 when the release does not exist, so the caller may build from source.
+# Callers test its status, which turns set -e off inside it: every command
+# that can fail is checked by hand.
 install_release() {
   local tag="$1" version archive base expected actual
   version="${tag#v}"
@@ -111,8 +113,6 @@ install_release() {
   if [ "$actual" != "$expected" ]; then
     fail "SHA-256 of $archive is $actual, but release $tag lists $expected; refusing to run it"
   fi
-  # Errors are checked by hand here: callers test this function's status,
-  # which turns set -e off inside it.
   # Relative names: GNU tar would read a C: in a path as a remote host.
   (cd "$dir" && tar -xzf "$archive" "keyless$exe") || fail "could not unpack $archive"
   rm -f "$dir/$archive" "$dir/checksums.txt"
