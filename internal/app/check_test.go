@@ -154,3 +154,27 @@ func TestCheckNeverEchoesAToken(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseClaimsDocument: any input gives claims or a usage error, and an
+// error never repeats a token-looking input.
+func FuzzParseClaimsDocument(f *testing.F) {
+	f.Add([]byte(`{"iss":"https://gitlab.com","runner_id":12}`))
+	f.Add([]byte("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n"))
+	f.Add([]byte(`[1,2]`))
+	f.Add([]byte("{\"a\":\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseClaimsDocument("claims.json", data)
+		if err != nil {
+			if !errors.Is(err, failure.ErrUsage) {
+				t.Fatalf("not a usage error: %v", err)
+			}
+			if looksLikeJWT(data) && len(data) > 20 && strings.Contains(err.Error(), strings.TrimSpace(string(data))) {
+				t.Fatal("error repeats the token")
+			}
+			return
+		}
+		if c == nil {
+			t.Fatal("nil claims without an error")
+		}
+	})
+}

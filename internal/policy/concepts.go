@@ -74,7 +74,7 @@ var knownClaims = map[Platform][]string{
 		"iss", "sub", "aud", "exp", "nbf", "iat", "jti",
 		"actor", "actor_id", "base_ref", "check_run_id", "enterprise", "enterprise_id", "environment",
 		"environment_node_id", "event_name", "head_ref", "job_workflow_ref", "job_workflow_sha", "ref",
-		"ref_protected", "ref_type", "repository", "repository_id", "repository_owner", "repository_owner_id",
+		"ref_type", "repository", "repository_id", "repository_owner", "repository_owner_id",
 		"repository_visibility", "run_attempt", "run_id", "run_number", "runner_environment", "sha",
 		"workflow", "workflow_ref", "workflow_sha",
 	},

@@ -216,7 +216,7 @@ func lintRule(r *rule) []Finding {
 		} else {
 			for _, ev := range untrustedEvents {
 				if admits(events, ev) && (ev != "pull_request" || !refBound(r)) {
-					add(SeverityError, LintUntrustedEvent, 0,
+					add(SeverityError, LintUntrustedEvent, lineOf(r, eventClaims...),
 						"drop "+ev+" from the rule's events; give pull requests a separate read-only rule",
 						"a deploy-like grant is open to %s, whose code or inputs come from outside the protected branch", ev)
 				}
@@ -230,7 +230,7 @@ func lintRule(r *rule) []Finding {
 					fmt.Sprintf("add runner: %s-hosted, or bind the rule to the self-hosted runners you trust", platformName(pl)),
 					"no runner restriction on a deploy-like grant: self-hosted runners are allowed")
 			case admits(runners, "self-hosted") && len(conditionsOn(r, "runner_id")) == 0:
-				add(SeverityInfo, LintSelfHostedRunner, 0,
+				add(SeverityInfo, LintSelfHostedRunner, lineOf(r, "runner_environment"),
 					"pin the runners you trust with runner_id: (GitLab), or make sure the runners are dedicated to this repository",
 					"self-hosted runners may receive a deploy-like grant")
 			}
@@ -284,6 +284,18 @@ func eventConditions(r *rule) []*compiledClaim {
 		out = append(out, conditionsOn(r, cl)...)
 	}
 	return out
+}
+
+// lineOf is the line of the first condition on one of the claims.
+func lineOf(r *rule, claims ...string) int {
+	for _, c := range r.conds {
+		for _, m := range c.claims {
+			if contains(claims, m.Claim) {
+				return c.line
+			}
+		}
+	}
+	return r.line
 }
 
 func conditionsOn(r *rule, claim string) []*compiledClaim {

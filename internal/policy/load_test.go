@@ -102,7 +102,7 @@ rules:
     issuer: github
     match:
       repository: a/b
-      ref_protected: true
+      claim:flag: true
       repository_id: 0x10
       run_attempt: 1.0
       claim:custom: [yes, 7]
