@@ -285,13 +285,10 @@ func (v *Verifier) checkSignature(ctx context.Context, raw secret.String, h toke
 			return payload, nil
 		}
 	}
-	name := h.Kid
-	if name == "" {
-		name = "any of its " + h.Alg + " keys"
-	} else {
-		name = "key " + fmt.Sprintf("%q", name)
+	if h.Kid == "" {
+		return nil, failure.Mark(failure.ErrVerify, fmt.Errorf("%w: the signature does not verify with any %s key of %s", ErrSignature, h.Alg, iss), "")
 	}
-	return nil, failure.Mark(failure.ErrVerify, fmt.Errorf("%w: the signature does not verify with %s's %s", ErrSignature, iss, name), "")
+	return nil, failure.Mark(failure.ErrVerify, fmt.Errorf("%w: the signature does not verify with key %q of %s", ErrSignature, h.Kid, iss), "")
 }
 
 // candidates are the keys that could have made this signature.

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -413,5 +414,54 @@ func BenchmarkVerifyCached(b *testing.B) {
 		if _, err := v.Verify(context.Background(), tok, aud); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestKeysNeverComeFromTheToken: a token that embeds its own key or points
+// at a key set of its own (jwk, jku headers) gains nothing.
+func TestKeysNeverComeFromTheToken(t *testing.T) {
+	iss := verifytest.New(t)
+	attacker := verifytest.NewKey(t, "attacker", jose.ES256, 0)
+	var hits atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{attacker.JWK()}}
+		_ = json.NewEncoder(w).Encode(set)
+	}))
+	defer evil.Close()
+
+	v := newVerifier(iss, verify.Options{})
+	for _, tt := range []struct {
+		name string
+		opts *jose.SignerOptions
+		kid  string
+		want error
+	}{
+		{"embedded jwk", (&jose.SignerOptions{EmbedJWK: true}).WithHeader("jku", evil.URL), "", verify.ErrSignature},
+		{"jku with kid", (&jose.SignerOptions{}).WithHeader("jku", evil.URL).WithHeader("x5u", evil.URL), "attacker", verify.ErrUnknownKey},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			key := jose.JSONWebKey{Key: attacker.Private, KeyID: tt.kid}
+			signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, tt.opts.WithType("JWT"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload, _ := json.Marshal(iss.Claims(aud, now))
+			obj, err := signer.Sign(payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := obj.CompactSerialize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(context.Background(), secret.New(tok), aud)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v", err)
+			}
+			if hits.Load() != 0 {
+				t.Fatal("the key set the token named was fetched")
+			}
+		})
 	}
 }
