@@ -110,10 +110,12 @@ func (e *evaluation) ruleMatches(r *rule) bool {
 // condition's expected and actual values (the issuer check first). The claims
 // given to Evaluate must not have been modified since.
 func (d Decision) Explain() []RuleResult {
-	e := d.ev
-	if e == nil {
+	if d.ev == nil {
 		return nil
 	}
+	// A private copy of the claim cache keeps Explain read-only on the
+	// Decision, so copies of it may be explained concurrently.
+	e := &evaluation{p: d.ev.p, c: d.ev.c, cache: append([]claimVals(nil), d.ev.cache...), matched: d.ev.matched}
 	conds := make([]ConditionResult, e.p.nConds)
 	results := make([]RuleResult, len(e.p.rules))
 	test := func(key string, cc *compiledClaim) ConditionResult {

@@ -311,3 +311,17 @@ func TestParseTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestExplainConcurrently(t *testing.T) {
+	p := mustParse(t, precedencePolicy)
+	d := p.Evaluate(mustClaims(t, `{`+ghIss+`,"repository":"acme/api","environment":"production"}`))
+	done := make(chan []RuleResult)
+	for range 4 {
+		go func() { done <- d.Explain() }()
+	}
+	for range 4 {
+		if rs := <-done; len(rs) != 3 || !rs[0].Matched || rs[2].Matched {
+			t.Errorf("explanation %+v", rs)
+		}
+	}
+}
