@@ -14,12 +14,14 @@
 // # Deciding
 //
 // Evaluate(claims, targets...) returns a Decision: Allowed, the deciding Rule,
-// the Grant to act on, a TargetResult per requested target, and a RuleResult
-// per rule with every condition's expected and actual values. Deny rules win;
-// no matching allow rule means denied; a claim the token lacks never matches.
-// With targets, every target must be granted by a matching allow rule; without,
-// the first matching allow rule's grant is the answer. WriteText and WriteJSON
-// render a Decision.
+// the Reason, the Grant to act on and a TargetResult per requested target.
+// Deny rules win; no matching allow rule means denied; a claim the token lacks
+// never matches. With targets, every target must be granted by a matching
+// allow rule; without, the first matching allow rule's grant is the answer.
+// Deciding stops at each rule's first failing condition; Decision.Explain
+// builds, on demand, a RuleResult per rule with every condition's expected and
+// actual values. WriteText and WriteJSON render a Decision with its
+// explanation.
 //
 // # The read-only rule view (for trust-config renderers)
 //

@@ -30,24 +30,27 @@ type Finding struct {
 
 // Lint codes.
 const (
-	LintNoAllowRules          = "no-allow-rules"
-	LintNoRepositoryBinding   = "no-repository-binding"
-	LintOwnerOnly             = "owner-only-binding"
-	LintWildcardOwner         = "wildcard-owner"
-	LintWildcardRepository    = "wildcard-repository"
-	LintLeadingWildcard       = "leading-wildcard"
-	LintPrefixNoDelimiter     = "prefix-without-delimiter"
-	LintRegexAlternation      = "regex-alternation"
-	LintRegexAnchors          = "regex-anchors"
-	LintRegexDot              = "regex-unescaped-dot"
-	LintUntrustedEvent        = "untrusted-event"
-	LintSelfHostedRunner      = "self-hosted-runner"
-	LintGitLabRefWithoutType  = "gitlab-ref-without-ref-type"
-	LintGitHubShortRef        = "github-short-ref"
-	LintReusableUnbound       = "reusable-workflow-unbound"
-	LintReusableBranch        = "reusable-workflow-branch"
-	LintPusherControlledOnly  = "pusher-controlled-only"
-	LintRepositoryUppercase   = "repository-uppercase"
+	LintNoAllowRules         = "no-allow-rules"
+	LintNoRepositoryBinding  = "no-repository-binding"
+	LintOwnerOnly            = "owner-only-binding"
+	LintWildcardOwner        = "wildcard-owner"
+	LintWildcardRepository   = "wildcard-repository"
+	LintLeadingWildcard      = "leading-wildcard"
+	LintPrefixNoDelimiter    = "prefix-without-delimiter"
+	LintRegexAlternation     = "regex-alternation"
+	LintRegexAnchors         = "regex-anchors"
+	LintRegexDot             = "regex-unescaped-dot"
+	LintUntrustedEvent       = "untrusted-event"
+	LintSelfHostedRunner     = "self-hosted-runner"
+	LintGitLabRefWithoutType = "gitlab-ref-without-ref-type"
+	LintGitHubShortRef       = "github-short-ref"
+	LintReusableUnbound      = "reusable-workflow-unbound"
+	LintReusableBranch       = "reusable-workflow-branch"
+	LintPusherControlledOnly = "pusher-controlled-only"
+	LintRepositoryUppercase  = "repository-uppercase"
+)
+
+const (
 	longSession               = time.Hour
 	untrustedEventDescription = "pull_request, pull_request_target, workflow_run or merge_request_event"
 )
@@ -360,11 +363,17 @@ func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, st
 						"a pattern in the repository position (%s %q): every matching repository, including new ones, passes", c.key, v)
 				}
 			case m.Claim == "sub":
-				owner := strings.TrimPrefix(strings.TrimPrefix(lit, "repo:"), "project_path:")
-				if !strings.Contains(owner, "/") {
+				path := strings.TrimPrefix(strings.TrimPrefix(lit, "repo:"), "project_path:")
+				slash := strings.IndexByte(path, '/')
+				switch {
+				case slash < 0:
 					add(SeverityError, LintWildcardOwner, c.line,
 						"spell out repo:OWNER/NAME (or project_path:GROUP/PROJECT) before any wildcard",
 						"a pattern in the owner position of sub %q", v)
+				case !strings.Contains(path[slash:], ":"):
+					add(SeverityWarning, LintWildcardRepository, c.line,
+						"spell out the whole repository (repo:OWNER/NAME:…) before any wildcard",
+						"a pattern in the repository position of sub %q: every matching repository, including new ones, passes", v)
 				}
 			}
 		}
