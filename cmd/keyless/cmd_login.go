@@ -13,12 +13,15 @@ import (
 	"github.com/keyless-dev/keyless/internal/failure"
 )
 
-// str, dur and given read an option only when the user set it (flag or
-// variable): the defaults shown in --help are the cloud packages' own, and
-// leaving an unset option at zero lets a package tell "not asked for" from
-// "asked for the default" (a lifetime without a service account, say).
+// str, dur and given read an option only when the user set it to something
+// other than its documented default (flag or variable). The defaults shown
+// in --help are the cloud packages' own, and leaving an unset option at zero
+// lets a package tell "not asked for" from "asked for": a duration capped
+// by the policy's max-duration rather than refused, a lifetime without a
+// service account. The action passes every input with its default, which
+// therefore counts as not asked for.
 func str(cmd *cli.Command, name string) string {
-	if !cmd.IsSet(name) {
+	if !cmd.IsSet(name) || cmd.String(name) == defaultOf(name) {
 		return ""
 	}
 	return cmd.String(name)
@@ -28,6 +31,9 @@ func dur(cmd *cli.Command, name string) time.Duration {
 	if !cmd.IsSet(name) {
 		return 0
 	}
+	if d, err := time.ParseDuration(defaultOf(name)); err == nil && d == cmd.Duration(name) {
+		return 0
+	}
 	return cmd.Duration(name)
 }
 
@@ -35,7 +41,20 @@ func given(cmd *cli.Command, name string) []string {
 	if !cmd.IsSet(name) {
 		return nil
 	}
-	return list(cmd, name)
+	vs := list(cmd, name)
+	if len(vs) == 1 && vs[0] == defaultOf(name) {
+		return nil
+	}
+	return vs
+}
+
+func defaultOf(name string) string {
+	for _, o := range loginOptions {
+		if o.name == name {
+			return o.def
+		}
+	}
+	return ""
 }
 
 // loginOptionsFrom reads the parsed flags into the app's options.

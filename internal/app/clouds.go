@@ -103,6 +103,7 @@ func newGCP(o GCPOptions, client *http.Client, now nowFunc, h handoverContext) *
 		Lifetime:               o.Lifetime,
 		TokenFormat:            o.TokenFormat,
 		IDTokenAudience:        o.IDTokenAudience,
+		Delegates:              o.Delegates,
 		AccessBoundary:         o.AccessBoundary,
 		Universe:               o.Universe,
 		STSEndpoint:            o.STSEndpoint,

@@ -50,7 +50,9 @@ func credentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) er
 	if opts.GCP.Provider == "" {
 		return failure.Usage("pass the provider: keyless credential-process gcp --gcp-provider projects/…/providers/…", "credential-process gcp: --gcp-provider is required")
 	}
-	prog := &progress{w: rt.Stderr, debug: opts.Debug, quiet: !opts.Debug}
+	// Silent even with --debug: gcloud's Python reads stdout and stderr as
+	// one stream, so any line on stderr would break the JSON it parses.
+	prog := &progress{quiet: true}
 	ctx, cancel := withDeadline(ctx, opts.Timeout)
 	defer cancel()
 	s, err := newSession(ctx, rt, opts, prog)

@@ -275,7 +275,14 @@ func (r *run) loginAzureCLI(ctx context.Context, prog *progress) error {
 		}
 		rep, err := az.result.LoginCLI(ctx, azure.CLIOptions{Env: r.s.rt.Env})
 		if err != nil {
-			return err
+			mode, _ := azure.ParseCLIMode(az.o.CLILogin)
+			if mode == azure.CLIOn {
+				return err
+			}
+			// Asked for by default only: the SDKs and Terraform still work
+			// through the environment, so say it and go on.
+			prog.say("warning: azure: the az CLI could not be logged in (%v); set --azure-cli-login=true to make this fatal, false to skip it", err)
+			continue
 		}
 		if rep.Ran {
 			prog.say("azure: az CLI logged in (%d az runs, %s)", rep.Commands, rep.Took.Round(time.Millisecond))

@@ -7,7 +7,7 @@ package stsfake
 
 import (
 	"bytes"
-	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,19 +18,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // Actions.
 const (
 	AssumeRoleWithWebIdentity = "AssumeRoleWithWebIdentity"
 	AssumeRole                = "AssumeRole"
+	// GetCallerIdentity lets a real AWS CLI or SDK prove that credentials
+	// keyless handed over work: it must be signed with keys the fake issued.
+	GetCallerIdentity = "GetCallerIdentity"
 )
 
 // Reply is how the fake answers one call. The zero Reply is success.
@@ -183,14 +184,46 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reply = Reply{403, "MissingAuthenticationToken", "Request is missing Authentication Token"}
 	case c.Action == AssumeRole && !c.SignatureOK:
 		reply = Reply{403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."}
-	case c.Action != AssumeRole && c.Action != AssumeRoleWithWebIdentity:
+	case c.Action == GetCallerIdentity && !c.Signed:
+		reply = Reply{403, "MissingAuthenticationToken", "Request is missing Authentication Token"}
+	case c.Action == GetCallerIdentity && !c.SignatureOK:
+		reply = Reply{403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."}
+	case c.Action != AssumeRole && c.Action != AssumeRoleWithWebIdentity && c.Action != GetCallerIdentity:
 		reply = Reply{400, "InvalidAction", "Could not find operation " + c.Action}
 	}
 	if reply.Status != 0 {
 		writeError(w, reply)
 		return
 	}
+	if c.Action == GetCallerIdentity {
+		s.identify(w, c)
+		return
+	}
 	s.succeed(w, c)
+}
+
+// identify answers GetCallerIdentity for the session whose keys signed it.
+func (s *Server) identify(w http.ResponseWriter, c Call) {
+	s.mu.Lock()
+	cr := s.issued[c.KeyID]
+	s.mu.Unlock()
+	parts := strings.SplitN(cr.ARN, ":", 6)
+	acct := ""
+	if len(parts) == 6 {
+		acct = parts[4]
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	_, _ = fmt.Fprintf(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>%s</Arn>
+    <UserId>AROA3XFRBF535PLBIFPI4:session</UserId>
+    <Account>%s</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata>
+    <RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId>
+  </ResponseMetadata>
+</GetCallerIdentityResponse>
+`, esc(cr.ARN), esc(acct))
 }
 
 func (s *Server) succeed(w http.ResponseWriter, c Call) {
@@ -303,23 +336,35 @@ func (s *Server) verify(r *http.Request, body []byte) (keyID, region, service st
 		return keyID, region, service, errors.New("bad X-Amz-Date")
 	}
 
-	// #nosec G704 -- built only to be signed again, never sent
-	again, err := http.NewRequestWithContext(context.Background(), r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		return keyID, region, service, err
+	// The signature is recomputed by hand over exactly the headers the
+	// client signed: re-signing with an SDK would pick its own header set,
+	// and other SDKs (the AWS CLI's botocore) sign a different one.
+	signed := strings.Split(fields["SignedHeaders"], ";")
+	var canon strings.Builder
+	canon.WriteString(r.Method + "\n")
+	path := r.URL.EscapedPath()
+	if path == "" {
+		path = "/"
 	}
-	for _, h := range strings.Split(fields["SignedHeaders"], ";") {
-		if h != "host" && h != "content-length" {
-			again.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
+	canon.WriteString(path + "\n")
+	canon.WriteString(canonicalQuery(r.URL.Query()) + "\n")
+	for _, h := range signed {
+		v := strings.Join(r.Header.Values(h), ",")
+		if h == "host" {
+			v = r.Host
 		}
+		canon.WriteString(h + ":" + strings.Join(strings.Fields(v), " ") + "\n")
 	}
 	sum := sha256.Sum256(body)
-	creds := awssdk.Credentials{AccessKeyID: keyID, SecretAccessKey: cr.SecretAccessKey, SessionToken: cr.SessionToken}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, again, hex.EncodeToString(sum[:]), service, region, at); err != nil {
-		return keyID, region, service, err
+	canon.WriteString("\n" + fields["SignedHeaders"] + "\n" + hex.EncodeToString(sum[:]))
+	crHash := sha256.Sum256([]byte(canon.String()))
+	day := at.Format("20060102")
+	toSign := "AWS4-HMAC-SHA256\n" + at.Format("20060102T150405Z") + "\n" + day + "/" + region + "/" + service + "/aws4_request\n" + hex.EncodeToString(crHash[:])
+	key := hmacSHA256([]byte("AWS4"+cr.SecretAccessKey), day)
+	for _, part := range []string{region, service, "aws4_request"} {
+		key = hmacSHA256(key, part)
 	}
-	want := again.Header.Get("Authorization")
-	if want != auth {
+	if !hmac.Equal([]byte(hex.EncodeToString(hmacSHA256(key, toSign))), []byte(fields["Signature"])) {
 		return keyID, region, service, errors.New("signature does not match")
 	}
 	return keyID, region, service, nil
@@ -335,4 +380,32 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
+// canonicalQuery is SigV4's canonical query string: sorted, RFC 3986 escaped.
+func canonicalQuery(q url.Values) string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		vs := append([]string(nil), q[k]...)
+		sort.Strings(vs)
+		for _, v := range vs {
+			parts = append(parts, sigEscape(k)+"="+sigEscape(v))
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+func sigEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }

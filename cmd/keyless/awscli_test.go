@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keyless-dev/keyless/internal/aws/stsfake"
+)
+
+// These tests hand keyless's credentials to the real AWS CLI, pointed at the
+// STS fake, and skip where the CLI is not installed.
+
+func awsCLI(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("aws CLI not installed")
+	}
+	return p
+}
+
+type callerIdentity struct {
+	Account, Arn string
+}
+
+func TestAWSCLIAcceptsExportedCredentials(t *testing.T) {
+	aws := awsCLI(t)
+	j := newGitHubJob(t, allowDeployRule)
+	sts := stsfake.New()
+	defer sts.Close()
+	code, _, stderr := runCLI(t, j.env, "", "login", "--policy", j.policy,
+		"--aws-role", "arn:aws:iam::111122223333:role/deploy", "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+	if code != 0 {
+		t.Fatalf("login: exit %d\n%s", code, stderr)
+	}
+	// The next step of the job: the runner's PATH plus what GITHUB_ENV set.
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_ENDPOINT_URL_STS=" + sts.URL,
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
+	for k, v := range parseFileCommand(t, j.envFile) {
+		env = append(env, k+"="+v)
+	}
+	cmd := exec.Command(aws, "sts", "get-caller-identity", "--output", "json")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws sts get-caller-identity: %v\n%s", err, out)
+	}
+	var id callerIdentity
+	if err := json.Unmarshal(out, &id); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if id.Account != "111122223333" || !strings.Contains(id.Arn, "assumed-role/deploy/") {
+		t.Fatalf("caller identity %+v", id)
+	}
+}
+
+func TestExecAWSCLIInSimulatedGitLabJob(t *testing.T) {
+	awsCLI(t)
+	bin := keylessBinary(t)
+	job := newGitLabJob(t, "sts.amazonaws.com")
+	sts := stsfake.New()
+	defer sts.Close()
+	cmd := exec.Command(bin, "exec", "--policy", job.policy, "--aws-role", "arn:aws:iam::111122223333:role/deploy",
+		"--aws-region", "eu-west-1", "--", "aws", "sts", "get-caller-identity", "--output", "json")
+	cmd.Env = append(job.env, "AWS_ENDPOINT_URL_STS="+sts.URL,
+		"AWS_CONFIG_FILE="+filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(t.TempDir(), "none"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("keyless exec: %v\nstderr:\n%s", err, stderr.String())
+	}
+	var id callerIdentity
+	if err := json.Unmarshal(out, &id); err != nil || id.Account != "111122223333" {
+		t.Fatalf("caller identity %q (%v)", out, err)
+	}
+	c := sts.Issued()[0]
+	all := string(out) + stderr.String()
+	assertNoSecrets(t, "output", all, []string{c.SecretAccessKey, c.SessionToken, job.token})
+}
