@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -323,30 +324,52 @@ func keyFits(k jose.JSONWebKey, alg string) bool {
 
 func (v *Verifier) checkTimes(c claims.Claims) error {
 	now := v.now()
-	exp, ok := c.Time("exp")
+	exp, ok, err := numericDate(c, "exp")
+	if err != nil {
+		return err
+	}
 	if !ok {
-		return failure.Mark(failure.ErrVerify, fmt.Errorf("%w: the token has no usable exp claim", ErrMalformed), "")
+		return failure.Mark(failure.ErrVerify, fmt.Errorf("%w: the token has no exp claim", ErrMalformed), "")
 	}
 	if !v.ignoreExpiry && now.After(exp.Add(v.leeway)) {
 		return failure.Mark(failure.ErrVerify,
 			fmt.Errorf("%w at %s, %s ago (leeway %s)", ErrExpired, exp.UTC().Format(time.RFC3339), now.Sub(exp).Round(time.Second), v.leeway),
 			"get a fresh token; CI tokens live minutes (to inspect an old one: --ignore-expiry)")
 	}
-	if nbf, ok := c.Time("nbf"); ok && now.Add(v.leeway).Before(nbf) {
+	nbf, ok, err := numericDate(c, "nbf")
+	if err != nil {
+		return err
+	}
+	if ok && now.Add(v.leeway).Before(nbf) {
 		return failure.Mark(failure.ErrVerify,
 			fmt.Errorf("%w: not before %s, %s from now (leeway %s)", ErrNotYetValid, nbf.UTC().Format(time.RFC3339), nbf.Sub(now).Round(time.Second), v.leeway),
 			"check this machine's clock, or raise --leeway")
-	} else if !ok && c.Has("nbf") {
-		return failure.Mark(failure.ErrVerify, fmt.Errorf("%w: the nbf claim is not a time", ErrMalformed), "")
 	}
-	if iat, ok := c.Time("iat"); ok && now.Add(v.leeway).Before(iat) {
+	iat, ok, err := numericDate(c, "iat")
+	if err != nil {
+		return err
+	}
+	if ok && now.Add(v.leeway).Before(iat) {
 		return failure.Mark(failure.ErrVerify,
 			fmt.Errorf("%w: issued at %s, %s in the future (leeway %s)", ErrNotYetValid, iat.UTC().Format(time.RFC3339), iat.Sub(now).Round(time.Second), v.leeway),
 			"check this machine's clock, or raise --leeway")
-	} else if !ok && c.Has("iat") {
-		return failure.Mark(failure.ErrVerify, fmt.Errorf("%w: the iat claim is not a time", ErrMalformed), "")
 	}
 	return nil
+}
+
+// numericDate reads a time claim, which RFC 7519 makes a JSON number of
+// seconds; a string or anything else is malformed rather than guessed at.
+func numericDate(c claims.Claims, name string) (time.Time, bool, error) {
+	raw, present := c[name]
+	if !present {
+		return time.Time{}, false, nil
+	}
+	if _, isNum := raw.(json.Number); isNum {
+		if t, ok := c.Time(name); ok {
+			return t, true, nil
+		}
+	}
+	return time.Time{}, false, failure.Mark(failure.ErrVerify, fmt.Errorf("%w: the %s claim is not a number of seconds", ErrMalformed, name), "")
 }
 
 // CheckAudience refuses claims whose aud does not hold audience. It is

@@ -113,7 +113,9 @@ func TestVerifyRefusals(t *testing.T) {
 		{"unknown kid", verifytest.Sign(t, stranger, good), aud, verify.ErrUnknownKey, `no key "stranger"`},
 		{"over 64 KiB", iss.Token(t, with(good, "pad", strings.Repeat("x", 70<<10))), aud, verify.ErrMalformed, "64 KiB"},
 		{"garbage", "garbage", aud, verify.ErrMalformed, "not a compact JWT"},
-		{"no exp", iss.Token(t, with(good, "exp", nil)), aud, verify.ErrMalformed, "no usable exp"},
+		{"no exp", iss.Token(t, with(good, "exp", nil)), aud, verify.ErrMalformed, "no exp claim"},
+		{"exp as a string", iss.Token(t, with(good, "exp", "2099-01-01")), aud, verify.ErrMalformed, "exp claim is not a number"},
+		{"nbf as a string", iss.Token(t, with(good, "nbf", "1")), aud, verify.ErrMalformed, "nbf claim is not a number"},
 		{"bad signature bytes", iss.Token(t, good)[:len(iss.Token(t, good))-4] + "AAAA", aud, verify.ErrSignature, "does not verify"},
 	}
 	v := newVerifier(iss, verify.Options{})
