@@ -70,3 +70,26 @@ func TestCheckHelpHasExample(t *testing.T) {
 		t.Fatalf("help: %d\n%s", code, out)
 	}
 }
+
+// TestCheckCanary: secrets in the job's environment never reach check's or
+// lint's output, whether the decision allows, denies or the input is bad.
+func TestCheckCanary(t *testing.T) {
+	const canary = "canary-secret-41f7c2"
+	env := environ.Map{
+		"KEYLESS_ID_TOKEN":               "eyJhbGciOiJSUzI1NiJ9." + canary + ".sig",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary,
+		"AWS_SECRET_ACCESS_KEY":          canary,
+	}
+	for _, args := range [][]string{
+		{"check", "--policy", "../../policies/github-deploy.yaml", "--claims", "../../examples/claims/github-environment-production.json"},
+		{"check", "--policy", "../../policies/github-deploy.yaml", "--claims", "../../examples/claims/github-pull-request-target.json", "--format", "json"},
+		{"check", "--policy", "../../policies/github-deploy.yaml", "--claims", "../../examples/claims/github-tag.json", "--target", "aws:arn:aws:iam::111122223333:role/api-deploy-production"},
+		{"check", "--policy", "../../examples/claims/github-tag.json", "--claims", "../../examples/claims/github-tag.json"},
+		{"policy", "lint", "../../policies/github-deploy.yaml"},
+	} {
+		_, out, errOut := runCLI(t, env, "", args...)
+		if strings.Contains(out+errOut, canary) {
+			t.Fatalf("%v: output holds a secret:\n%s%s", args, out, errOut)
+		}
+	}
+}
