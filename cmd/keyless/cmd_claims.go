@@ -38,8 +38,8 @@ func claimsCommand(s streams) *cli.Command {
 // a job that uses the action.
 func claimsFlags(env environ.Env) []cli.Flag {
 	return append(tokenInputFlags(env, "timeout"),
-		&cli.StringFlag{Name: "audience", Usage: "`AUD`: in GitHub Actions, request the token for it; otherwise, require it in the token's aud", Sources: sources(env, "audience")},
-		&cli.StringFlag{Name: "format", Value: "json", Usage: "`FORMAT`: json (what keyless check --claims reads) or table"},
+		&cli.StringFlag{Name: "audience", Usage: "request the token for audience `AUD` (GitHub Actions), or require AUD in the token's aud (any other source)", Sources: sources(env, "audience")},
+		&cli.StringFlag{Name: "format", Value: "json", Usage: "print as `FORMAT`: json (what keyless check --claims reads) or table"},
 	)
 }
 
