@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -16,6 +18,8 @@ import (
 	"github.com/keyless-dev/keyless/internal/environ"
 )
 
+var updateAction = flag.Bool("update-action", false, "rewrite action.yml's option inputs and the login step's variables from the login flags")
+
 // actionOnlyInputs configure the action itself, not keyless login.
 var actionOnlyInputs = map[string]bool{"version": true, "install-only": true}
 
@@ -24,9 +28,11 @@ type actionInputSpec struct {
 	Default     string `yaml:"default"`
 }
 
+const actionPath = "../../action.yml"
+
 func actionInputs(t *testing.T) map[string]actionInputSpec {
 	t.Helper()
-	b, err := os.ReadFile("../../action.yml")
+	b, err := os.ReadFile(actionPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +100,12 @@ func normalize(s string) string {
 // TestActionInputsMatchLoginFlags keeps action.yml and the CLI in agreement
 // both ways: every login flag is an input with the same name, default and
 // description, and every input (but the action's own) is a login flag.
+// `go test ./cmd/keyless -run TestActionInputsMatchLoginFlags -update-action`
+// rewrites the option part of action.yml to agree.
 func TestActionInputsMatchLoginFlags(t *testing.T) {
+	if *updateAction {
+		rewriteAction(t)
+	}
 	inputs := actionInputs(t)
 	flags := commandFlags(t, "login")
 	for _, name := range sortedNames(flags) {
@@ -122,6 +133,106 @@ func TestActionInputsMatchLoginFlags(t *testing.T) {
 			t.Errorf("%q is a login flag now; it cannot stay an action-only input", name)
 		}
 	}
+}
+
+// TestActionOptionsInFlagOrder: the option inputs and the login step's
+// variables are exactly what rewriteAction writes, in the flags' order and
+// grouped by their categories, so the action reads like the options table.
+func TestActionOptionsInFlagOrder(t *testing.T) {
+	b, err := os.ReadFile(actionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := generateAction(t, string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(b) {
+		t.Error("action.yml's option inputs or login variables are out of order or out of date; " +
+			"run go test ./cmd/keyless -run TestActionInputsMatchLoginFlags -update-action")
+	}
+}
+
+// Markers in action.yml around the generated parts.
+const (
+	inputsFrom = "\n  # Common\n"
+	inputsTo   = "\noutputs:\n"
+	envFrom    = "        # Common\n"
+	envTo      = "      run: bash \"$GITHUB_ACTION_PATH/action/login.sh\"\n"
+)
+
+func rewriteAction(t *testing.T) {
+	t.Helper()
+	b, err := os.ReadFile(actionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := generateAction(t, string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(actionPath, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// generateAction returns action.yml with its option inputs and the login
+// step's KEYLESS_ variables rebuilt from the login flags. A description or
+// default that already agrees with its flag is kept as it is.
+func generateAction(t *testing.T, src string) (string, error) {
+	t.Helper()
+	existing := actionInputs(t)
+	root := newRoot(streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard, env: environ.Map{}})
+	login := root.Command("login")
+	if login == nil {
+		return "", fmt.Errorf("no login command")
+	}
+	var inputs, env strings.Builder
+	category := ""
+	for _, f := range login.Flags {
+		name := f.Names()[0]
+		if name == "help" {
+			continue
+		}
+		if c := f.(cli.CategorizableFlag).GetCategory(); c != category {
+			category = c
+			fmt.Fprintf(&inputs, "\n  # %s\n", c)
+			if env.Len() > 0 || c != "Common" {
+				fmt.Fprintf(&env, "        # %s\n", c)
+			}
+		}
+		usage := f.(cli.DocGenerationFlag).GetUsage()
+		desc := strings.ToUpper(usage[:1]) + usage[1:] + "."
+		def := flagDefault(t, f)
+		if in, ok := existing[name]; ok {
+			if strings.Contains(normalize(in.Description), normalize(usage)) {
+				desc = in.Description
+			}
+			if sameDefault(def, in.Default) {
+				def = in.Default
+			}
+		}
+		fmt.Fprintf(&inputs, "  %s:\n    description: %s\n    required: false\n", name, yamlQuote(desc))
+		if def != "" {
+			fmt.Fprintf(&inputs, "    default: %s\n", yamlQuote(def))
+		}
+		fmt.Fprintf(&env, "        %s: ${{ inputs.%s }}\n", envName(name), name)
+	}
+	i, j := strings.Index(src, inputsFrom), strings.Index(src, inputsTo)
+	k, l := strings.Index(src, envFrom), strings.Index(src, envTo)
+	if i < 0 || j < i || k < j || l < k {
+		return "", fmt.Errorf("action.yml lacks the markers %q, %q, %q, %q in that order", inputsFrom, inputsTo, envFrom, envTo)
+	}
+	return src[:i] + inputs.String() + src[j:k] + envFrom + env.String() + src[l:], nil
+}
+
+// yamlQuote quotes a scalar the way action.yml writes them: single quotes,
+// or double quotes when the text has a single quote.
+func yamlQuote(s string) string {
+	if strings.Contains(s, "'") {
+		return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+	}
+	return "'" + s + "'"
 }
 
 // TestExecTakesLoginFlags: exec takes the same options, so a workflow can
