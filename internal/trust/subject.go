@@ -146,7 +146,7 @@ func AnalyzeSubject(p Platform, pat Pattern) (Scope, []Finding) {
 		probeRepo = after + "x"
 		if after == "" || (p == GitLab && strings.HasSuffix(after, "/")) {
 			fs = append(fs, Finding{Check: "wildcard-repository", Grade: Caution, Value: v,
-				Message: fmt.Sprintf("the wildcard in subject %s spans every %s of %s %q, on any ref", q, repoN, ownerN, strings.TrimSuffix(sc.Owner+"/"+after, "/")),
+				Message: fmt.Sprintf("the wildcard in subject %s spans every %s of %s %q", q, repoN, ownerN, strings.TrimSuffix(sc.Owner+"/"+after, "/")),
 				Fix:     fmt.Sprintf("list the %s that need access, each with its ref: %s", plural(repoN), exampleSubject(p))})
 		} else {
 			fs = append(fs, Finding{Check: "repository-prefix", Grade: Caution, Value: v,

@@ -155,6 +155,9 @@ func (w *celWalker) claim(e ast.Expr) (string, bool) {
 		root, name = sel.Operand().AsIdent(), sel.FieldName()
 	case ast.CallKind:
 		call := e.AsCall()
+		if call.FunctionName() == "string" && !call.IsMemberFunction() && len(call.Args()) == 1 {
+			return w.claim(call.Args()[0])
+		}
 		if call.FunctionName() != operators.Index || len(call.Args()) != 2 || call.Args()[0].Kind() != ast.IdentKind {
 			return "", false
 		}

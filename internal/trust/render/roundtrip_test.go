@@ -1,0 +1,100 @@
+package render
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/keyless-dev/keyless/internal/policy"
+	"github.com/keyless-dev/keyless/internal/trust"
+	"github.com/keyless-dev/keyless/internal/trust/audit"
+)
+
+// admitsPullRequests reports whether a rule asks for pull_request events
+// itself: then the audit's pull-request caution is the policy's own choice.
+func admitsPullRequests(v policy.RuleView) bool {
+	for _, c := range v.Conditions {
+		for _, m := range c.Claims {
+			if m.Claim != "event_name" {
+				continue
+			}
+			for _, val := range m.Values {
+				if val == "pull_request" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// TestRoundTrip renders every allow rule of every example policy for every
+// cloud it grants, and audits the result: it must grade safe. The one
+// accepted exception is the pull-request caution for a rule that names the
+// pull_request event itself.
+func TestRoundTrip(t *testing.T) {
+	audited := 0
+	for pname, p := range examplePolicies(t, false) {
+		for _, v := range p.Rules() {
+			if v.Effect != policy.Allow {
+				continue
+			}
+			type doc struct {
+				cloud string
+				data  []byte
+			}
+			var docs []doc
+			if len(v.Grant.AWS) > 0 {
+				ps, _, err := AWS(p.Rules(), []string{v.Name}, AWSOptions{})
+				if err != nil {
+					t.Fatalf("%s %s: %v", pname, v.Name, err)
+				}
+				b, err := WriteAWSJSON(ps)
+				if err != nil {
+					t.Fatal(err)
+				}
+				docs = append(docs, doc{"aws", b})
+			}
+			if len(v.Grant.GCP) > 0 {
+				ps, _, err := GCP(p.Rules(), []string{v.Name}, GCPOptions{})
+				if err != nil {
+					t.Fatalf("%s %s: %v", pname, v.Name, err)
+				}
+				b, err := WriteGCPJSON(ps)
+				if err != nil {
+					t.Fatal(err)
+				}
+				docs = append(docs, doc{"gcp", b})
+			}
+			if len(v.Grant.Azure) > 0 {
+				apps, _, err := Azure(p.Rules(), []string{v.Name}, AzureOptions{})
+				if err != nil {
+					t.Fatalf("%s %s: %v", pname, v.Name, err)
+				}
+				b, err := WriteAzureJSON(apps)
+				if err != nil {
+					t.Fatal(err)
+				}
+				docs = append(docs, doc{"azure", b})
+			}
+			for _, d := range docs {
+				name := filepath.Join(pname, v.Name, d.cloud)
+				rep, err := audit.Audit(name, d.data, audit.Options{})
+				if err != nil {
+					t.Fatalf("%s: the rendered config does not audit: %v\n%s", name, err, d.data)
+				}
+				audited++
+				for _, it := range rep.Items {
+					for _, f := range it.Findings {
+						if f.Grade == trust.Safe || (f.Check == "pull-request" || f.Check == "loose-list-value") && admitsPullRequests(v) {
+							continue
+						}
+						t.Errorf("%s: %s: %s %s: %s\n%s", name, it.Name, f.Grade, f.Check, f.Message, d.data)
+					}
+				}
+			}
+		}
+	}
+	if audited == 0 {
+		t.Fatal("nothing rendered")
+	}
+}
