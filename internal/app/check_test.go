@@ -94,7 +94,7 @@ func TestCheck(t *testing.T) {
 					t.Errorf("error %v lacks %q", err, w)
 				}
 			}
-			if tt.family == failure.ErrUsage && out.Len() != 0 {
+			if errors.Is(tt.family, failure.ErrUsage) && out.Len() != 0 {
 				t.Errorf("bad input printed %q", out.String())
 			}
 			if tt.opts.Format == "json" && !json.Valid(out.Bytes()) {
