@@ -213,7 +213,7 @@ func (r tokenRun) load(ctx context.Context) (tokenClaims, error) {
 	c, err := online.Verify(ctx, tok, r.audience)
 	if err != nil {
 		if errors.Is(err, failure.ErrNetwork) && !strict {
-			tc.how = "the keys of " + iss + " could not be fetched: " + err.Error()
+			tc.how = "keys unavailable: " + err.Error()
 			return tc, nil
 		}
 		return tokenClaims{}, r.verifyError(err, src, ci)

@@ -173,7 +173,7 @@ func TestClaimsOutsideCI(t *testing.T) {
 		{"file with --jwks: verified offline", claimsCase{opts: app.ClaimsOptions{Token: app.TokenInput{TokenFile: tokFile, JWKSFile: jwksFile, Issuers: []string{iss.URL}}}}, 0, true, "signed by a key in " + jwksFile},
 		{"env variable, --no-verify", claimsCase{env: environ.Map{"MY_TOKEN": good}, opts: app.ClaimsOptions{Token: app.TokenInput{TokenEnv: "MY_TOKEN", NoVerify: true}}}, 0, false, "NOT VERIFIED (--no-verify)"},
 		{"KEYLESS_ID_TOKEN outside CI", claimsCase{env: environ.Map{"KEYLESS_ID_TOKEN": good}, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{iss.URL}}}}, 0, true, "from the token in KEYLESS_ID_TOKEN"},
-		{"issuer unreachable: printed unverified", claimsCase{stdin: goneTok, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{gone.URL}}}}, 0, false, "could not be fetched"},
+		{"issuer unreachable: printed unverified", claimsCase{stdin: goneTok, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{gone.URL}}}}, 0, false, "keys unavailable: discovery of " + gone.URL + ": dial tcp"},
 		{"expired: refused", claimsCase{stdin: expired, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{iss.URL}}}}, failure.CodeVerify, false, "--ignore-expiry"},
 		{"expired with --ignore-expiry", claimsCase{stdin: expired, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{iss.URL}, IgnoreExpiry: true}}}, 0, true, "signed by"},
 		{"garbage file", claimsCase{opts: app.ClaimsOptions{Token: app.TokenInput{TokenFile: garbageFile}}}, failure.CodeUsage, false, "not a compact JWT"},

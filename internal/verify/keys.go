@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -195,6 +196,11 @@ func isNetwork(err error) bool {
 }
 
 func networkError(issuer, what string, err error) error {
+	// The client's error repeats the URL; the issuer already says where.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
 	return failure.Mark(failure.ErrNetwork, fmt.Errorf("%s of %s: %s", what, issuer, cut(err.Error())),
 		"check that "+issuer+" is reachable from here (proxy, firewall) and retry")
 }
