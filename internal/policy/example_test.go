@@ -159,6 +159,6 @@ rules:
 		fmt.Printf("%s %s: %s\n", f.Severity, f.Code, f.Fix)
 	}
 	// Output:
-	// warning prefix-without-delimiter: end the literal part with a delimiter (release/*, app-*), or use a regex such as v[0-9]+(\.[0-9]+)*
 	// warning owner-only-binding: add repository: with the repositories that need this grant, unless every repository of the owner should have it
+	// warning prefix-without-delimiter: end the literal part with a delimiter (release/*, app-*), or use a regex such as v[0-9]+(\.[0-9]+)*
 }

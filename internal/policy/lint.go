@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -48,6 +49,7 @@ const (
 	LintReusableBranch       = "reusable-workflow-branch"
 	LintPusherControlledOnly = "pusher-controlled-only"
 	LintRepositoryUppercase  = "repository-uppercase"
+	LintShadowedRule         = "shadowed-rule"
 )
 
 const (
@@ -66,7 +68,7 @@ var (
 	deployWords     = []string{"deploy", "prod", "admin", "release", "publish", "write"}
 )
 
-// Lint flags risky rules. It never fails; findings come in rule order.
+// Lint flags risky rules. It never fails; findings come in file order.
 func Lint(p *Policy) []Finding {
 	var out []Finding
 	allows := 0
@@ -76,6 +78,17 @@ func Lint(p *Policy) []Finding {
 		}
 		out = append(out, lintRule(r)...)
 	}
+	for i, r := range p.rules {
+		for _, earlier := range p.rules[:i] {
+			if r.effect == Allow && earlier.effect == Allow && covers(earlier, r) {
+				out = append(out, Finding{Severity: SeverityWarning, Code: LintShadowedRule, Rule: r.name, Line: r.line,
+					Message: fmt.Sprintf("without targets this rule is never chosen: rule %s comes first and matches every token this one matches", earlier.name),
+					Fix:     fmt.Sprintf("move %s above %s (the first matching allow rule's grant is used when no target is asked for)", r.name, earlier.name)})
+				break
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
 	if allows == 0 {
 		out = append([]Finding{{Severity: SeverityError, Code: LintNoAllowRules,
 			Message: "the policy has no allow rule, so it denies every token",
@@ -491,4 +504,36 @@ func unescapedDot(v string) bool {
 		}
 	}
 	return false
+}
+
+// covers reports whether every token that matches b also matches a: same
+// issuer, and each of a's conditions is also in b with b's values a subset of
+// a's. Only plain values are compared; patterns count when identical.
+func covers(a, b *rule) bool {
+	if a.issuer.url != b.issuer.url {
+		return false
+	}
+	for _, ca := range a.conds {
+		found := false
+		for _, cb := range b.conds {
+			if cb.key != ca.key {
+				continue
+			}
+			switch {
+			case ca.kind == cb.kind && strings.Join(ca.values, "\x00") == strings.Join(cb.values, "\x00"):
+				found = true
+			case (ca.kind == KindExact || ca.kind == KindAnyOf) && (cb.kind == KindExact || cb.kind == KindAnyOf):
+				found = true
+				for _, v := range cb.values {
+					if !contains(ca.values, v) {
+						found = false
+					}
+				}
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

@@ -195,3 +195,33 @@ func TestSchemaFileIsCurrent(t *testing.T) {
 		t.Fatal("not a schema")
 	}
 }
+
+func TestLintShadowedRule(t *testing.T) {
+	tests := []struct {
+		name   string
+		first  string
+		second string
+		want   bool
+	}{
+		{"broader first", "repository: acme/api\nevent: [push, pull_request]", "repository: acme/api\nenvironment: production\nevent: push", true},
+		{"narrower first", "repository: acme/api\nenvironment: production", "repository: acme/api", false},
+		{"different values", "repository: acme/api\nevent: pull_request", "repository: acme/api\nevent: push", false},
+		{"same pattern", "repository: acme/api\nbranch: {glob: \"release/*\"}", "repository: acme/api\nbranch: {glob: \"release/*\"}\nenvironment: prod", true},
+		{"different pattern", "repository: acme/api\nbranch: {glob: \"release/*\"}", "repository: acme/api\nbranch: release/1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "version: 1\nrules:\n  - name: first\n    issuer: github\n    match:\n" + indent(tt.first, "      ") +
+				"\n    grant: " + role + "\n  - name: second\n    issuer: github\n    match:\n" + indent(tt.second, "      ") + "\n    grant: " + role + "\n"
+			got := false
+			for _, f := range Lint(mustParse(t, src)) {
+				if f.Code == LintShadowedRule {
+					got = f.Rule == "second" && f.Severity == SeverityWarning
+				}
+			}
+			if got != tt.want {
+				t.Fatalf("shadowed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
