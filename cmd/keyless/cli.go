@@ -93,6 +93,7 @@ func newRoot(s streams) *cli.Command {
 			checkCommand(s),
 			claimsCommand(s),
 			policyCommand(s),
+			trustCommand(s),
 		},
 	}
 	quietUsageErrors(root)

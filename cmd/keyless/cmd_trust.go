@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/keyless-dev/keyless/internal/app"
+	"github.com/keyless-dev/keyless/internal/failure"
+)
+
+const catTrust = "Trust"
+
+// trustRenderOptions are the options of keyless trust render. --format is
+// deliberately left out of the KEYLESS_ variables: KEYLESS_FORMAT already
+// means how login hands credentials over.
+var trustRenderOptions = []option{
+	{"policy", kString, catTrust, "policy file whose rules the trust config enforces", ""},
+	{"rule", kList, catTrust, "render only these allow rules (repeatable or comma-separated; default: every rule with a grant for the cloud)", ""},
+}
+
+var trustAWSOptions = []option{
+	{"aws-account-id", kString, catAWS, "account of the IAM OIDC provider (default: the account of each granted role)", ""},
+	{"aws-provider-arn", kString, catAWS, "ARN of the IAM OIDC provider, when it is not arn:aws:iam::ACCOUNT:oidc-provider/ISSUER-HOST", ""},
+	{"aws-audience", kString, catAWS, "audience the jobs request for AWS", "sts.amazonaws.com"},
+	{"aws-claim-keys", kBool, catAWS, "use the GitHub claim condition keys STS supports (repository, event_name, ref, …) where the subject cannot say enough", "true"},
+}
+
+var trustGCPOptions = []option{
+	{"gcp-project-number", kString, catGCP, "project number of the workload identity pool (default: from the granted provider's name)", ""},
+	{"gcp-pool", kString, catGCP, "workload identity pool id (default: from the granted provider's name)", ""},
+	{"gcp-provider-id", kString, catGCP, "provider id (default: from the granted provider's name)", ""},
+}
+
+var trustAzureOptions = []option{
+	{"azure-audience", kString, catAzure, "audience of the federated credentials", "api://AzureADTokenExchange"},
+}
+
+var trustAuditOptions = []option{
+	{"immutable-owners", kList, catTrust, "GitHub owners (or OWNER/REPO) that mint immutable owner@ID/repo@ID subjects; classic subjects naming them are flagged", ""},
+}
+
+func trustCommand(s streams) *cli.Command {
+	return &cli.Command{
+		Name:  "trust",
+		Usage: "render the cloud-side trust config from a policy, or audit an existing one",
+		UsageText: "keyless trust render aws|gcp|azure --policy FILE [--rule NAME] [--format …]\n" +
+			"keyless trust audit FILE… [--format text|json|sarif]\n\n" +
+			"Example:\n   keyless trust render aws --policy .github/keyless.yaml --rule deploy-prod > trust.json\n" +
+			"   keyless trust audit trust.json",
+		Commands: []*cli.Command{trustRenderCommand(s), trustAuditCommand(s)},
+	}
+}
+
+func trustRenderCommand(s streams) *cli.Command {
+	sub := func(cloud, usage, formats, example string, extra []option) *cli.Command {
+		fl := flags(s.env, append(append([]option{}, trustRenderOptions...), extra...))
+		fl = append(fl, &cli.StringFlag{Name: "format", Category: catTrust, Usage: formats})
+		return &cli.Command{
+			Name:      cloud,
+			Usage:     usage,
+			UsageText: "keyless trust render " + cloud + " --policy FILE [--rule NAME] [--format " + formats + "]\n\nExample:\n   " + example,
+			Flags:     fl,
+			Action: func(ctx context.Context, cmd *cli.Command) error {
+				if cmd.Args().Len() != 0 {
+					return failure.Usage("options go before or after the cloud, e.g. keyless trust render "+cloud+" --policy FILE", "trust render %s: unexpected argument %q", cloud, cmd.Args().First())
+				}
+				o := app.TrustRenderOptions{
+					Cloud:      cloud,
+					PolicyPath: cmd.String("policy"),
+					Rules:      list(cmd, "rule"),
+					Format:     cmd.String("format"),
+					Notes:      s.err,
+				}
+				switch cloud {
+				case "aws":
+					o.AWSAccountID = cmd.String("aws-account-id")
+					o.AWSProviderARN = cmd.String("aws-provider-arn")
+					o.AWSAudience = cmd.String("aws-audience")
+					o.AWSNoClaimKeys = !cmd.Bool("aws-claim-keys")
+				case "gcp":
+					o.GCPProjectNumber = cmd.String("gcp-project-number")
+					o.GCPPool = cmd.String("gcp-pool")
+					o.GCPProviderID = cmd.String("gcp-provider-id")
+				case "azure":
+					o.AzureAudience = cmd.String("azure-audience")
+				}
+				return app.TrustRender(ctx, o, s.out)
+			},
+		}
+	}
+	return &cli.Command{
+		Name:  "render",
+		Usage: "print the cloud-side trust config that enforces the policy's rules",
+		UsageText: "keyless trust render aws|gcp|azure --policy FILE [--rule NAME]\n\n" +
+			"What the cloud cannot check is listed on standard error as notes; keyless keeps enforcing it.\n\n" +
+			"Example:\n   keyless trust render aws --policy policies/github-deploy.yaml --rule deploy-production",
+		Commands: []*cli.Command{
+			sub("aws", "an IAM role trust policy per granted role", "json|terraform",
+				"keyless trust render aws --policy .github/keyless.yaml --rule deploy-prod > trust.json\n   aws iam update-assume-role-policy --role-name deploy-prod --policy-document file://trust.json", trustAWSOptions),
+			sub("gcp", "the workload identity provider's mapping and CEL condition, and the service account bindings", "gcloud|terraform|json",
+				"keyless trust render gcp --policy .github/keyless.yaml --format terraform > wif.tf", trustGCPOptions),
+			sub("azure", "Entra federated identity credentials per granted application", "az|terraform|json",
+				"keyless trust render azure --policy .github/keyless.yaml | sh", trustAzureOptions),
+		},
+	}
+}
+
+func trustAuditCommand(s streams) *cli.Command {
+	fl := flags(s.env, trustAuditOptions)
+	fl = append(fl, &cli.StringFlag{Name: "format", Category: catTrust, Value: "text", Usage: "text, json or sarif (for GitHub code scanning)"})
+	return &cli.Command{
+		Name:  "audit",
+		Usage: "grade existing cloud-side trust configs: safe, caution or dangerous, with a fix for each finding",
+		UsageText: "keyless trust audit FILE… [--format text|json|sarif] [--immutable-owners OWNER,…]\n\n" +
+			"Reads an AWS role trust policy (or aws iam get-role output), a GCP provider\n" +
+			"(gcloud iam workload-identity-pools providers describe, JSON or YAML) or Entra\n" +
+			"federated credentials (az ad app federated-credential list). - reads standard input.\n\n" +
+			"Example:\n   aws iam get-role --role-name deploy-prod | keyless trust audit -\n" +
+			"   keyless trust audit infra/trust/*.json --format sarif > trust.sarif\n\n" +
+			"Exit status: 0 nothing dangerous, 1 something dangerous, 2 a file cannot be read.",
+		Flags: fl,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			return app.TrustAudit(ctx, app.TrustAuditOptions{
+				Files:           cmd.Args().Slice(),
+				Format:          cmd.String("format"),
+				ImmutableOwners: list(cmd, "immutable-owners"),
+				Stdin:           s.in,
+			}, s.out)
+		},
+	}
+}
