@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -86,20 +85,6 @@ func describeSet(s handover.Set) string {
 		fmt.Fprintf(&b, ", until %s", s.Expiration.UTC().Format(time.RFC3339))
 	}
 	return b.String()
-}
-
-// audiences lists the distinct audiences the clouds need, sorted.
-func audiences(xs []exchanger) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if a := x.Audience(); !seen[a] {
-			seen[a] = true
-			out = append(out, a)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // sameJob checks that tokens minted for different audiences describe the same

@@ -29,10 +29,3 @@ type Runtime struct {
 	// nil means this process's.
 	Environ func() []string
 }
-
-func (rt Runtime) now() time.Time {
-	if rt.Now != nil {
-		return rt.Now()
-	}
-	return time.Now()
-}

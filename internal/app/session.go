@@ -186,7 +186,8 @@ func (s *session) authorize(ctx context.Context, clouds []cloud) (claims.Claims,
 	}
 	wg.Wait()
 	var first claims.Claims
-	for i, r := range results {
+	for i, cl := range clouds {
+		r := results[i]
 		if r.err != nil {
 			return nil, nil, r.err
 		}
@@ -196,7 +197,7 @@ func (s *session) authorize(ctx context.Context, clouds []cloud) (claims.Claims,
 			return nil, nil, err
 		}
 		s.mu.Lock()
-		s.tokens[clouds[i].Cloud()] = r.tok
+		s.tokens[cl.Cloud()] = r.tok
 		s.mu.Unlock()
 	}
 	s.prog.say("token from %s for %s", s.source.Name(), describeSubject(first))
