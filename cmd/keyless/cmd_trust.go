@@ -11,9 +11,9 @@ import (
 
 const catTrust = "Trust"
 
-// trustRenderOptions are the options of keyless trust render. --format is
-// deliberately left out of the KEYLESS_ variables: KEYLESS_FORMAT already
-// means how login hands credentials over.
+// trustRenderOptions are the options of keyless trust render. KEYLESS_FORMAT
+// also names login's formats (github, shell, dotenv); those mean "the
+// default" here, so a job-wide variable does not get in the way.
 var trustRenderOptions = []option{
 	{"policy", kString, catTrust, "policy file whose rules the trust config enforces", ""},
 	{"rule", kList, catTrust, "render only these allow rules (repeatable or comma-separated; default: every rule with a grant for the cloud)", ""},
@@ -55,7 +55,7 @@ func trustCommand(s streams) *cli.Command {
 func trustRenderCommand(s streams) *cli.Command {
 	sub := func(cloud, usage, formats, example string, extra []option) *cli.Command {
 		fl := flags(s.env, append(append([]option{}, trustRenderOptions...), extra...))
-		fl = append(fl, &cli.StringFlag{Name: "format", Category: catTrust, Usage: formats})
+		fl = append(fl, &cli.StringFlag{Name: "format", Category: catTrust, Usage: formats + " (default: the first)", Sources: sources(s.env, "format")})
 		return &cli.Command{
 			Name:      cloud,
 			Usage:     usage,
@@ -108,7 +108,7 @@ func trustRenderCommand(s streams) *cli.Command {
 
 func trustAuditCommand(s streams) *cli.Command {
 	fl := flags(s.env, trustAuditOptions)
-	fl = append(fl, &cli.StringFlag{Name: "format", Category: catTrust, Value: "text", Usage: "text, json or sarif (for GitHub code scanning)"})
+	fl = append(fl, &cli.StringFlag{Name: "format", Category: catTrust, Value: "text", Usage: "text, json or sarif (for GitHub code scanning)", Sources: sources(s.env, "format")})
 	return &cli.Command{
 		Name:  "audit",
 		Usage: "grade existing cloud-side trust configs: safe, caution or dangerous, with a fix for each finding",

@@ -31,6 +31,8 @@ func TestTrustCLI(t *testing.T) {
 		{name: "audit stdin", stdin: `[{"issuer": "https://token.actions.githubusercontent.com", "name": "x", "subject": "repo:acme/api:pull_request", "audiences": ["api://AzureADTokenExchange"]}]`,
 			args: []string{"trust", "audit", "-"}, stdout: "pull-request"},
 		{name: "audit immutable owners from the environment", env: environ.Map{"KEYLESS_IMMUTABLE_OWNERS": "acme"}, args: []string{"trust", "audit", testdata + "aws-safe.json"}, stdout: "classic-subject"},
+		{name: "a job-wide KEYLESS_FORMAT of login's is ignored", env: environ.Map{"KEYLESS_FORMAT": "github"}, args: []string{"trust", "audit", testdata + "aws-safe.json"}, stdout: "1 safe"},
+		{name: "KEYLESS_FORMAT=sarif", env: environ.Map{"KEYLESS_FORMAT": "sarif"}, args: []string{"trust", "audit", testdata + "aws-safe.json"}, stdout: `"version": "2.1.0"`},
 		{name: "audit nothing", args: []string{"trust", "audit"}, code: 2, stderr: "no file to audit"},
 		{name: "help has examples", args: []string{"trust", "audit", "--help"}, stdout: "Example:"},
 	}

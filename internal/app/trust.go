@@ -36,7 +36,8 @@ func TrustAudit(ctx context.Context, o TrustAuditOptions, stdout io.Writer) erro
 		return failure.Usage("name the files: keyless trust audit trust-policy.json provider.yaml …", "trust audit: no file to audit")
 	}
 	switch o.Format {
-	case "":
+	case "", "github", "shell", "dotenv":
+		// A job-wide KEYLESS_FORMAT names how login hands credentials over.
 		o.Format = audit.FormatText
 	case audit.FormatText, audit.FormatJSON, audit.FormatSARIF:
 	default:
@@ -142,7 +143,9 @@ func TrustRender(ctx context.Context, o TrustRenderOptions, stdout io.Writer) er
 	if !ok {
 		return failure.Usage("keyless trust render aws|gcp|azure --policy FILE", "trust render: unknown cloud %q", o.Cloud)
 	}
-	if o.Format == "" {
+	switch o.Format {
+	case "", "github", "shell", "dotenv":
+		// A job-wide KEYLESS_FORMAT names how login hands credentials over.
 		o.Format = formats[0]
 	}
 	if !slices.Contains(formats, o.Format) {

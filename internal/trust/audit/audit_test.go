@@ -103,6 +103,9 @@ func TestAudit(t *testing.T) {
 			}
 			for _, it := range d.Items {
 				for _, f := range it.Findings {
+					if checkInfo(f.Check).Title == f.Check {
+						t.Errorf("check %s is missing from Checks", f.Check)
+					}
 					if f.Grade > trust.Safe && (f.Fix == "" || f.Message == "") {
 						t.Errorf("%s: finding %s lacks a message or a fix", it.Name, f.Check)
 					}
