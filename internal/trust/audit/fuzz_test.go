@@ -42,3 +42,26 @@ func FuzzAudit(f *testing.F) {
 		_ = d.Grade()
 	})
 }
+
+func FuzzAnalyzeCEL(f *testing.F) {
+	for _, s := range []string{
+		`assertion.repository == 'acme/api' && assertion.ref == 'refs/heads/main'`,
+		`string(assertion.repository) in ["a/b", "c/d"] || attribute.repository.matches("^acme/.*$")`,
+		`!(has(assertion.event_name) && assertion.event_name == "pull_request_target")`,
+		`assertion['sub'].startsWith('repo:acme/')`, `((`, `1 + `, ``,
+	} {
+		f.Add(s)
+	}
+	mapping := map[string]string{"attribute.repository": "assertion.repository", "google.subject": "assertion.sub"}
+	f.Fuzz(func(t *testing.T, expr string) {
+		an, err := analyzeCEL(expr, mapping)
+		if err != nil {
+			return
+		}
+		for claim, bs := range an.cons {
+			if claim == "" || len(bs) == 0 {
+				t.Fatalf("%q: empty constraint %q %v", expr, claim, bs)
+			}
+		}
+	})
+}

@@ -312,8 +312,8 @@ func awsAllow(r rule, principal string, o AWSOptions) (IAMStatement, []Note) {
 			notes = append(notes, *n)
 		}
 	}
-	if plan.any && r.plat != trust.OtherPlatform {
-		notes = append(notes, Note{Rule: r.name, Effect: Info, Reason: "the rule names no repository or owner, so the subject is not pinned: audit will say so"})
+	if plan.any {
+		notes = append(notes, Note{Rule: r.name, Effect: Info, Reason: "the rule pins no repository, owner or subject, so neither does the trust policy: audit will say so"})
 	}
 	return IAMStatement{Sid: sid(r.name), Effect: "Allow", Principal: map[string]string{"Federated": principal},
 		Action: "sts:AssumeRoleWithWebIdentity", Condition: conds}, notes
