@@ -36,7 +36,7 @@ type exchanger interface {
 // sets, or the first failure in time (the root cause) and no set at all: the
 // all-or-nothing rule starts here. When one exchange fails the others are
 // cancelled, since their results would be thrown away.
-func exchangeAll(ctx context.Context, xs []exchanger, tokens map[string]tokenFunc, c claims.Claims, p *progress) ([]handover.Set, error) {
+func exchangeAll(ctx context.Context, xs []exchanger, tokens map[string]tokenFunc, cs map[string]claims.Claims, p *progress) ([]handover.Set, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sets := make([]handover.Set, len(xs))
@@ -50,7 +50,7 @@ func exchangeAll(ctx context.Context, xs []exchanger, tokens map[string]tokenFun
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			set, err := x.Exchange(ctx, tokens[x.Cloud()], c)
+			set, err := x.Exchange(ctx, tokens[x.Cloud()], cs[x.Cloud()])
 			if err != nil {
 				mu.Lock()
 				if first == nil {
@@ -156,11 +156,14 @@ func prepare(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress)
 	}
 	xs := make([]exchanger, len(r.clouds))
 	tokens := map[string]tokenFunc{}
+	// Each cloud gets the claims of its own token, whose aud is its own.
+	cs := map[string]claims.Claims{}
 	for i, c := range r.clouds {
 		xs[i] = c
 		tokens[c.Cloud()] = s.tokenFunc(c.Cloud(), c.Audience())
+		cs[c.Cloud()] = s.claimsFor(c.Cloud(), r.claims)
 	}
-	r.sets, err = exchangeAll(ctx, xs, tokens, r.claims, prog)
+	r.sets, err = exchangeAll(ctx, xs, tokens, cs, prog)
 	if err != nil {
 		return nil, err
 	}

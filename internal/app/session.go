@@ -37,10 +37,13 @@ type session struct {
 
 	mu     sync.Mutex
 	tokens map[string]secret.String // verified, by cloud
+	// verified are the claims of each cloud's token: its aud is the
+	// cloud's, which is what a cloud's error message must quote.
+	verified map[string]claims.Claims
 }
 
 func newSession(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress) (*session, error) {
-	s := &session{rt: rt, opts: opts, prog: prog, tokens: map[string]secret.String{}}
+	s := &session{rt: rt, opts: opts, prog: prog, tokens: map[string]secret.String{}, verified: map[string]claims.Claims{}}
 	s.client = rt.HTTPClient
 	if s.client == nil {
 		s.client = transport.Client(transport.Options{
@@ -148,6 +151,17 @@ func (s *session) identify(ctx context.Context) (claims.Claims, error) {
 	return s.verifier.Verify(ctx, raw, "")
 }
 
+// claimsFor is the claims of the token verified for a cloud, or c when
+// there is none.
+func (s *session) claimsFor(cloudName string, c claims.Claims) claims.Claims {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.verified[cloudName]; ok {
+		return v
+	}
+	return c
+}
+
 // tokenFunc is the token a cloud's exchange asks for: the verified one first,
 // then freshly minted and verified ones (MSAL may ask again).
 func (s *session) tokenFunc(cloudName, audience string) tokenFunc {
@@ -198,6 +212,7 @@ func (s *session) authorize(ctx context.Context, clouds []cloud) (claims.Claims,
 		}
 		s.mu.Lock()
 		s.tokens[cl.Cloud()] = r.tok
+		s.verified[cl.Cloud()] = r.c
 		s.mu.Unlock()
 	}
 	s.prog.say("token from %s for %s", s.source.Name(), describeSubject(first))
