@@ -170,6 +170,18 @@ func TestSubjectWithRepositoryClaim(t *testing.T) {
 	}
 }
 
+func TestConditionKeysAreCaseInsensitive(t *testing.T) {
+	doc := `{"Statement": {"Effect": "Allow",
+	  "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+	  "Action": "sts:AssumeRoleWithWebIdentity",
+	  "Condition": {"stringequals": {"Token.Actions.GithubUserContent.com:AUD": "sts.amazonaws.com",
+	    "token.actions.githubusercontent.com:Sub": "repo:acme/api:ref:refs/heads/main"}}}}`
+	d, err := Audit("x.json", []byte(doc), Options{})
+	if err != nil || d.Grade() != trust.Safe {
+		t.Fatalf("%v %+v", err, d.Items)
+	}
+}
+
 func TestDenyAndOtherStatementsSkipped(t *testing.T) {
 	doc := `{"Statement": [
 	  {"Effect": "Deny", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity"},

@@ -290,7 +290,8 @@ func gradeProvider(it *Item, host string, conds []awsCond, several bool) []subje
 		if !strings.HasPrefix(strings.ToLower(c.key), prefix) {
 			continue
 		}
-		c.claim = c.key[len(prefix):]
+		// IAM reads condition keys case-insensitively; claim names are lower case.
+		c.claim = strings.ToLower(c.key[len(prefix):])
 		d, ok := positiveOp(c.op)
 		if !ok {
 			continue
