@@ -390,9 +390,8 @@ func TestActionLoginPlumbing(t *testing.T) {
 	}
 }
 
-// fakeRelease serves a release the way GitHub does, over TLS, with a stub
-// keyless in its archive. checksums maps an archive name to the SHA-256 the
-// release's checksums.txt lists for it.
+// fakeRelease serves one release's assets (files, by name) at the paths
+// GitHub serves them; the test wraps it in a TLS server.
 type fakeRelease struct {
 	repo, tag string
 	files     map[string][]byte
@@ -439,6 +438,20 @@ func TestActionInstallsVerifiedRelease(t *testing.T) {
 	archive := fmt.Sprintf("keyless_9.9.9_%s_%s.tar.gz", runtime.GOOS, runtime.GOARCH)
 	good := stubArchive(t, "#!/bin/sh\necho 'keyless v9.9.9 (stub)'\n")
 	sum := sha256.Sum256(good)
+	listed := fmt.Sprintf("%x  %s\n", sum, archive)
+	// What `git ls-remote --tags --heads` says about the repository: v9.9.9
+	// is an annotated tag (its commit on the peeled ^{} line), v9 a moving
+	// lightweight tag on the same commit, main a branch ahead of it.
+	const (
+		mainCommit    = "1111111111111111111111111111111111111111"
+		releaseCommit = "2222222222222222222222222222222222222222"
+		tagObject     = "3333333333333333333333333333333333333333"
+	)
+	refs := mainCommit + "\trefs/heads/main\n" +
+		releaseCommit + "\trefs/tags/v9\n" +
+		tagObject + "\trefs/tags/v9.9.9\n" +
+		releaseCommit + "\trefs/tags/v9.9.9^{}\n" +
+		"4444444444444444444444444444444444444444\trefs/tags/v9.9.8\n"
 	tests := []struct {
 		name      string
 		version   string // the version input
@@ -448,13 +461,24 @@ func TestActionInstallsVerifiedRelease(t *testing.T) {
 		wantOK    bool
 		wantText  string
 	}{
-		{"ref is the release tag", "", "v9.9.9", fmt.Sprintf("%x  %s\n%x  other.tar.gz\n", sum, archive, sha256.Sum256(nil)), good, true, "SHA-256 " + fmt.Sprintf("%x", sum) + " verified"},
-		{"version input", "9.9.9", "main", fmt.Sprintf("%x  %s\n", sum, archive), good, true, "verified"},
-		{"archive was swapped", "", "v9.9.9", fmt.Sprintf("%x  %s\n", sum, archive), stubArchive(t, "#!/bin/sh\necho pwned\n"), false, "refusing to run it"},
+		{"ref is the release tag", "", "v9.9.9", listed + fmt.Sprintf("%x  other.tar.gz\n", sha256.Sum256(nil)), good, true, "SHA-256 " + fmt.Sprintf("%x", sum) + " verified"},
+		{"ref is the release's commit", "", releaseCommit, listed, good, true, "keyless v9.9.9 for"},
+		{"ref is a major tag", "", "v9", listed, good, true, "keyless v9.9.9 for"},
+		{"ref is a branch past the release", "", "main", listed, good, false, "no Go on this runner"},
+		{"version input", "9.9.9", "main", listed, good, true, "verified"},
+		{"archive was swapped", "", "v9.9.9", listed, stubArchive(t, "#!/bin/sh\necho pwned\n"), false, "refusing to run it"},
 		{"archive not listed", "", "v9.9.9", fmt.Sprintf("%x  other.tar.gz\n", sum), good, false, "lists no single SHA-256"},
-		{"listed twice", "", "v9.9.9", fmt.Sprintf("%x  %s\n%x  %s\n", sum, archive, sum, archive), good, false, "lists no single SHA-256"},
-		{"no such release", "v9.9.10", "main", fmt.Sprintf("%x  %s\n", sum, archive), good, false, "release v9.9.10 not found"},
+		{"listed twice", "", "v9.9.9", listed + listed, good, false, "lists no single SHA-256"},
+		{"no such release", "v9.9.10", "main", listed, good, false, "release v9.9.10 not found"},
 		{"not a version", "latest", "main", "", good, false, "is not a release version"},
+	}
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "refs"), []byte(refs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	git := "#!/bin/sh\n[ \"$1 $2 $3\" = 'ls-remote --tags --heads' ] || exit 2\nexec cat \"$(dirname \"$0\")/refs\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(git), 0o700); err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -473,7 +497,7 @@ func TestActionInstallsVerifiedRelease(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			res := r.run(ctx, r.step("install"), "KEYLESS_RELEASES_URL="+srv.URL, "CURL_CA_BUNDLE="+ca, "SSL_CERT_FILE="+ca,
-				"PATH="+filepath.Join(t.TempDir(), "no-go")+":/usr/bin:/bin") // no Go: no silent fallback to a source build
+				"PATH="+bin+":/usr/bin:/bin") // a fake git, and no Go: no silent fallback to a source build
 			out := res.stdout + res.stderr
 			if (res.code == 0) != tt.wantOK {
 				t.Fatalf("exit %d, want ok=%v:\n%s", res.code, tt.wantOK, out)
