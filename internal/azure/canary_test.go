@@ -69,7 +69,7 @@ func TestCanaryNoSecretInAnyOutput(t *testing.T) {
 	}
 	// A tenant error on the metadata call.
 	f = newFakeEntra(t)
-	f.tenantError = entraBody(90002, "invalid_tenant", "Tenant not found "+canaryOIDC)
+	f.failTenant(entraBody(90002, "invalid_tenant", "Tenant not found "+canaryOIDC))
 	_, err = Exchange(context.Background(), f.options(), (&countingToken{}).fn, testClaims())
 	showErr("tenant", err)
 

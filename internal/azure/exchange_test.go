@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyless-dev/keyless/internal/azure/entrafake"
 	"github.com/keyless-dev/keyless/internal/failure"
 )
 
@@ -74,7 +75,7 @@ func TestExchangeScopesAndClouds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeEntra(t)
-			f.wantScope = tt.wantScope
+			f.Scope = tt.wantScope
 			o := f.options()
 			o.Cloud, o.Scopes = tt.cloud, tt.scopes
 			r, err := Exchange(context.Background(), o, (&countingToken{}).fn, testClaims())
@@ -209,7 +210,7 @@ func TestExchangeErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeEntra(t)
-			f.tenantError = tt.tenantError
+			f.failTenant(tt.tenantError)
 			f.fail(tt.status, tt.body)
 			o := f.options()
 			if !tt.now.IsZero() {
@@ -256,7 +257,7 @@ func TestExchangeErrors(t *testing.T) {
 // token source is not asked again and the exchange succeeds.
 func TestExchangeRetriesAnUnavailableEntra(t *testing.T) {
 	f := newFakeEntra(t)
-	f.failFirst = 2
+	f.Queue(entrafake.Unavailable, entrafake.Unavailable)
 	tok := &countingToken{}
 	if _, err := Exchange(context.Background(), f.options(), tok.fn, testClaims()); err != nil {
 		t.Fatalf("Exchange: %v", err)
@@ -297,7 +298,7 @@ func TestExchangeNetworkErrors(t *testing.T) {
 	t.Run("unreachable", func(t *testing.T) {
 		f := newFakeEntra(t)
 		o := f.options()
-		f.srv.Close()
+		f.Close()
 		_, err := Exchange(context.Background(), o, (&countingToken{}).fn, testClaims())
 		if !errors.Is(err, failure.ErrNetwork) {
 			t.Fatalf("error %v is not a network error", err)
@@ -353,7 +354,7 @@ func TestExchangeValidatesFirst(t *testing.T) {
 	if !errors.Is(err, failure.ErrUsage) {
 		t.Fatalf("error %v is not a usage error", err)
 	}
-	if tok.count() != 0 || f.metadata != 0 {
+	if tok.count() != 0 || len(f.MetadataRequests()) != 0 {
 		t.Errorf("went on the network with bad options")
 	}
 }

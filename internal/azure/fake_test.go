@@ -4,16 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/keyless-dev/keyless/internal/azure/entrafake"
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/secret"
 	"github.com/keyless-dev/keyless/internal/transport"
@@ -27,160 +24,49 @@ const (
 	// A JWT-shaped OIDC token; Entra fakes do not check signatures.
 	canaryOIDC   = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImNhbmFyeSJ9.eyJzdWIiOiJyZXBvOmFjbWUvYXBpIiwiY2FuYXJ5Ijp0cnVlfQ.Y2FuYXJ5LXNpZ25hdHVyZS1vaWRj"
 	canaryAccess = "canary-access-token-9f8e7d6c5b4a"
-	jwtBearer    = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 )
 
-// fakeEntra is a TLS loopback stand-in for Entra's tenant metadata and
-// token endpoints. It asserts the shape of every token request.
+// fakeEntra is the Entra fake set up for these tests: one tenant, one app,
+// the canary OIDC token as the only assertion its federated credential
+// accepts, and the canary access token as its answer.
 type fakeEntra struct {
-	t   testing.TB
-	srv *httptest.Server
-
-	mu       sync.Mutex
-	requests []url.Values // token requests, in order
-	metadata int          // metadata requests
-
-	// Answers. status 0 means success; failFirst token calls answer 503.
-	failFirst   int
-	status      int
-	body        string // raw body for a failed token call
-	tenantError string // raw body for a failed metadata call
-	wantScope   string
-	wantToken   string // the assertion every token request must carry
-	accessToken string
-	expiresIn   int
+	*entrafake.Server
+	t testing.TB
 }
 
 func newFakeEntra(t testing.TB) *fakeEntra {
 	t.Helper()
-	f := &fakeEntra{
-		t:           t,
-		wantScope:   "https://management.azure.com/.default",
-		wantToken:   canaryOIDC,
-		accessToken: canaryAccess,
-		expiresIn:   3599,
-	}
-	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
-	// A client that does not trust the fake is a test case, not noise.
-	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	f.srv.StartTLS()
-	t.Cleanup(f.srv.Close)
-	return f
+	s := entrafake.New(t)
+	s.Tenant, s.ClientID, s.Assertion = testTenant, testClient, canaryOIDC
+	s.Scope = "https://management.azure.com/.default"
+	s.AccessToken, s.ExpiresIn = canaryAccess, 3599
+	return &fakeEntra{Server: s, t: t}
 }
 
-func (f *fakeEntra) serve(w http.ResponseWriter, r *http.Request) {
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) < 2 {
-		http.NotFound(w, r)
-		return
-	}
-	tenant := parts[0]
-	rest := strings.Join(parts[1:], "/")
-	switch {
-	case r.Method == http.MethodGet && rest == "v2.0/.well-known/openid-configuration":
-		f.mu.Lock()
-		f.metadata++
-		tenantError := f.tenantError
-		f.mu.Unlock()
-		if tenantError != "" || tenant != testTenant {
-			if tenantError == "" {
-				tenantError = entraBody(90002, "invalid_tenant", fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", tenant))
-			}
-			writeJSON(w, http.StatusBadRequest, tenantError)
-			return
-		}
-		base := f.srv.URL + "/" + tenant
-		writeJSON(w, http.StatusOK, fmt.Sprintf(`{"token_endpoint":%q,"authorization_endpoint":%q,"issuer":%q,"token_endpoint_auth_methods_supported":["client_secret_post","private_key_jwt"]}`,
-			base+"/oauth2/v2.0/token", base+"/oauth2/v2.0/authorize", base+"/v2.0"))
-	case r.Method == http.MethodPost && rest == "oauth2/v2.0/token":
-		if err := r.ParseForm(); err != nil {
-			f.t.Errorf("token request: %v", err)
-		}
-		form := r.PostForm
-		f.mu.Lock()
-		f.requests = append(f.requests, form)
-		status, body := f.status, f.body
-		if f.failFirst > 0 {
-			f.failFirst--
-			status, body = http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`
-		}
-		want := f.wantToken
-		f.mu.Unlock()
-		f.check(form, want)
-		if status != 0 {
-			writeJSON(w, status, body)
-			return
-		}
-		writeJSON(w, http.StatusOK, fmt.Sprintf(`{"token_type":"Bearer","expires_in":%d,"ext_expires_in":%d,"access_token":%q}`,
-			f.expiresIn, f.expiresIn, f.accessToken))
-	default:
-		f.t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
-		http.NotFound(w, r)
-	}
-}
-
-// check asserts what every client (keyless, azidentity) must send.
-func (f *fakeEntra) check(form url.Values, wantToken string) {
-	f.t.Helper()
-	for k, want := range map[string]string{
-		"grant_type":            "client_credentials",
-		"client_assertion_type": jwtBearer,
-		"client_id":             testClient,
-	} {
-		if got := form.Get(k); got != want {
-			f.t.Errorf("token request %s = %q, want %q", k, got, want)
-		}
-	}
-	// MSAL adds the OIDC scopes, which Entra ignores for this grant; the
-	// one resource scope must come first and be alone.
-	scopes := strings.Fields(form.Get("scope"))
-	if len(scopes) == 0 || scopes[0] != f.wantScope {
-		f.t.Errorf("token request scope = %q, want %q first", form.Get("scope"), f.wantScope)
-	}
-	for _, s := range scopes[min(1, len(scopes)):] {
-		if s != "openid" && s != "offline_access" && s != "profile" {
-			f.t.Errorf("token request has a second resource scope %q", s)
-		}
-	}
-	if got := form.Get("client_assertion"); got != wantToken {
-		f.t.Errorf("token request client_assertion is not the OIDC token (got %d bytes)", len(got))
-	}
-	if form.Has("client_secret") {
-		f.t.Errorf("token request carries a client_secret")
-	}
-}
-
+// tokenRequests are the forms of the token requests so far.
 func (f *fakeEntra) tokenRequests() []url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]url.Values(nil), f.requests...)
+	var out []url.Values
+	for _, r := range f.TokenRequests() {
+		out = append(out, r.Form)
+	}
+	return out
 }
 
+// fail makes every token request get this raw answer.
 func (f *fakeEntra) fail(status int, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.status, f.body = status, body
+	f.Fail(entrafake.Reply{Status: status, Body: body})
 }
 
-func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
+// failTenant makes the tenant metadata call get this raw 400 answer.
+func (f *fakeEntra) failTenant(body string) {
+	if body != "" {
+		f.QueueMetadata(entrafake.Reply{Status: http.StatusBadRequest, Body: body})
+	}
 }
 
 // entraBody is an error body as Entra writes it, description lines and all.
 func entraBody(code int, oauthErr, message string) string {
-	desc := fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: 0b8f5d1c-7e1a-4c55-9a7e-1d2c3b4a5f00\r\nCorrelation ID: 5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9\r\nTimestamp: 2026-11-22 08:00:00Z", code, message)
-	b, _ := json.Marshal(map[string]any{
-		"error":             oauthErr,
-		"error_description": desc,
-		"error_codes":       []int{code},
-		"timestamp":         "2026-11-22 08:00:00Z",
-		"trace_id":          "0b8f5d1c-7e1a-4c55-9a7e-1d2c3b4a5f00",
-		"correlation_id":    "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
-		"error_uri":         fmt.Sprintf("https://login.microsoftonline.com/error?code=%d", code),
-	})
-	return string(b)
+	return entrafake.Error(http.StatusBadRequest, code, oauthErr, message).Body
 }
 
 // client trusts the fake's certificate through the injected client, and
@@ -189,24 +75,10 @@ func entraBody(code int, oauthErr, message string) string {
 // instead of going to the internet.
 func (f *fakeEntra) client() *http.Client {
 	return transport.Client(transport.Options{
-		Base:     loopbackOnly{t: f.t, host: f.srv.Listener.Addr().String(), base: f.srv.Client().Transport},
+		Base:     f.Transport(),
 		Attempts: 3,
 		Sleep:    func(context.Context, time.Duration) error { return nil },
 	})
-}
-
-type loopbackOnly struct {
-	t    testing.TB
-	host string
-	base http.RoundTripper
-}
-
-func (l loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Host != l.host {
-		l.t.Errorf("request to %s, not the fake", r.URL.Host)
-		return nil, fmt.Errorf("test: %s is not the fake", r.URL.Host)
-	}
-	return l.base.RoundTrip(r)
 }
 
 var testNow = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -216,7 +88,7 @@ func (f *fakeEntra) options() Options {
 		TenantID:       testTenant,
 		ClientID:       testClient,
 		SubscriptionID: testSub,
-		AuthorityHost:  f.srv.URL,
+		AuthorityHost:  f.URL,
 		CLILogin:       "auto",
 		HTTPClient:     f.client(),
 		Now:            func() time.Time { return testNow },

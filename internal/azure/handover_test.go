@@ -3,7 +3,6 @@ package azure
 import (
 	"context"
 	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -89,7 +88,7 @@ func TestHandoverEnvironmentOutputsAndFile(t *testing.T) {
 					t.Errorf("%s = %q (present %v), want plain %q", name, v.Shown(), ok, want)
 				}
 			}
-			if got := env["AZURE_AUTHORITY_HOST"].Reveal(); got != f.srv.URL+"/" {
+			if got := env["AZURE_AUTHORITY_HOST"].Reveal(); got != f.URL+"/" {
 				t.Errorf("AZURE_AUTHORITY_HOST = %q", got)
 			}
 			if len(set.Secrets()) != 1 || set.Secrets()[0].Reveal() != canaryAccess {
@@ -202,9 +201,7 @@ func TestAzureSDKCredentialsWorkFromTheHandover(t *testing.T) {
 				t.Fatal(err)
 			}
 			deliver(t, set)
-			client := policy.ClientOptions{Transport: &http.Client{Transport: loopbackOnly{
-				t: t, host: f.srv.Listener.Addr().String(), base: f.srv.Client().Transport,
-			}}}
+			client := policy.ClientOptions{Transport: f.Client()}
 			var cred azcore.TokenCredential
 			switch name {
 			case "WorkloadIdentityCredential":
