@@ -35,18 +35,17 @@ func TestCanary(t *testing.T) {
 			o.ServiceAccount = testSA
 			o.AccessBoundary = filepath.Join("testdata", "boundary", "rules-list.json")
 		}},
-		{"STS echoes the token", func(o *Options, f *fakeGoogle) { f.stsStatus, f.stsBody = 400, echo }},
+		{"STS echoes the token", func(o *Options, f *fakeGoogle) { f.failSTS(400, echo) }},
 		{"IAM echoes the token", func(o *Options, f *fakeGoogle) {
 			o.ServiceAccount = testSA
-			f.iamStatus = 403
-			f.iamBody = `{"error":{"code":403,"message":"denied for Bearer {bearer}","status":"PERMISSION_DENIED"}}`
+			f.failIAM(403, `{"error":{"code":403,"message":"denied for Bearer {bearer}","status":"PERMISSION_DENIED"}}`)
 		}},
 		{"down-scoping echoes the token", func(o *Options, f *fakeGoogle) {
 			o.AccessBoundary = filepath.Join("testdata", "boundary", "rules-list.json")
-			f.downStatus, f.downBody = 400, echo
+			f.failDownscope(400, echo)
 		}},
 		{"STS answers garbage", func(o *Options, f *fakeGoogle) {
-			f.stsStatus, f.stsBody = 400, "subject-"+canary+"-1"
+			f.failSTS(400, "subject-"+canary+"-1")
 		}},
 	}
 	for _, tt := range tests {

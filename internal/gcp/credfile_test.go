@@ -133,8 +133,8 @@ func TestCredentialFileHoldsNoSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	if doc["type"] != "external_account" || doc["audience"] != "//iam.googleapis.com/"+testProvider ||
-		doc["token_url"] != f.URL()+"/v1/token" || doc["subject_token_type"] != TokenTypeJWT ||
-		doc["service_account_impersonation_url"] != f.URL()+"/v1/projects/-/serviceAccounts/"+testSA+":generateAccessToken" {
+		doc["token_url"] != f.URL+"/v1/token" || doc["subject_token_type"] != TokenTypeJWT ||
+		doc["service_account_impersonation_url"] != f.URL+"/v1/projects/-/serviceAccounts/"+testSA+":generateAccessToken" {
 		t.Errorf("credential file = %s", data)
 	}
 	if imp, _ := doc["service_account_impersonation"].(map[string]any); imp["token_lifetime_seconds"] != float64(7200) {
@@ -173,12 +173,12 @@ func TestCredentialFileWithGoSDK(t *testing.T) {
 			f := newFake(t)
 			// Tokens that expire inside the SDK's refresh margin, so each
 			// Token call has to refresh.
-			f.stsExpiresIn = 5
-			f.saLifetime = 5 * time.Second
+			f.FederatedLifetime = 5 * time.Second
+			f.SALifetime = 5 * time.Second
 			_, _, env := login(t, f, tt.edit, nil)
 			t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", env["GOOGLE_APPLICATION_CREDENTIALS"])
 			t.Setenv("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES", env["GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES"])
-			t.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", f.URL()+"/github/token?api-version=2.0")
+			t.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", f.runnerURL())
 			t.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", ghRequestTok)
 
 			creds, err := google.FindDefaultCredentials(context.Background(), DefaultScope)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/gcp/gcpfake"
 	"github.com/keyless-dev/keyless/internal/secret"
 )
 
@@ -27,8 +28,8 @@ func TestExchangeRequestShapes(t *testing.T) {
 				if !strings.HasPrefix(r.AccessToken.Reveal(), "fed-") {
 					t.Errorf("access token is not the federated one")
 				}
-				if !strings.HasPrefix(r.Principal, "principal://iam.googleapis.com/projects/123456789012/") || f.introspected != 1 {
-					t.Errorf("principal = %q after %d introspections", r.Principal, f.introspected)
+				if !strings.HasPrefix(r.Principal, "principal://iam.googleapis.com/projects/123456789012/") || f.introspections() != 1 {
+					t.Errorf("principal = %q after %d introspections", r.Principal, f.introspections())
 				}
 				if r.Project != "" {
 					t.Errorf("project = %q, want none", r.Project)
@@ -52,7 +53,7 @@ func TestExchangeRequestShapes(t *testing.T) {
 			wantSTSScop: DefaultScope,
 			wantIAM:     []string{"generateAccessToken"},
 			check: func(t *testing.T, f *fakeGoogle, r *Result) {
-				body := f.iamBodies[0]
+				body := f.iamBodies()[0]
 				if body["lifetime"] != "1800s" {
 					t.Errorf("lifetime = %v", body["lifetime"])
 				}
@@ -62,7 +63,9 @@ func TestExchangeRequestShapes(t *testing.T) {
 				if !strings.HasPrefix(r.AccessToken.Reveal(), "sa-") || r.Principal != testSA || r.Project != "acme-prod" {
 					t.Errorf("result: principal %q project %q", r.Principal, r.Project)
 				}
-				if time.Until(r.Expiration) < 50*time.Minute {
+				// The fake grants the 30 minutes asked for; the federated
+				// token lasts an hour.
+				if d := time.Until(r.Expiration); d < 25*time.Minute || d > 31*time.Minute {
 					t.Errorf("expiration %v is not the impersonated token's", r.Expiration)
 				}
 			},
@@ -79,7 +82,7 @@ func TestExchangeRequestShapes(t *testing.T) {
 			wantSTSScop: DefaultScope,
 			wantIAM:     []string{"generateAccessToken", "generateIdToken"},
 			check: func(t *testing.T, f *fakeGoogle, r *Result) {
-				body := f.iamBodies[1]
+				body := f.iamBodies()[1]
 				if body["audience"] != "https://api.example.com" || body["includeEmail"] != true {
 					t.Errorf("generateIdToken body = %v", body)
 				}
@@ -121,19 +124,19 @@ func TestExchangeRequestShapes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Exchange: %v (hint: %s)", err, failure.Hint(err))
 			}
-			first := f.stsForms[0]
+			first := f.stsForms()[0]
 			if got := first.Get("scope"); got != tt.wantSTSScop {
 				t.Errorf("STS scope = %q, want %q", got, tt.wantSTSScop)
 			}
 			if first.Get("subject_token_type") != TokenTypeJWT {
 				t.Errorf("subject_token_type = %q", first.Get("subject_token_type"))
 			}
-			if len(f.iamPaths) != len(tt.wantIAM) {
-				t.Fatalf("IAM calls = %v, want %v", f.iamPaths, tt.wantIAM)
+			if len(f.iamPaths()) != len(tt.wantIAM) {
+				t.Fatalf("IAM calls = %v, want %v", f.iamPaths(), tt.wantIAM)
 			}
 			for i, m := range tt.wantIAM {
-				if want := "/v1/projects/-/serviceAccounts/" + testSA + ":" + m; f.iamPaths[i] != want {
-					t.Errorf("IAM call %d = %s, want %s", i, f.iamPaths[i], want)
+				if want := "/v1/projects/-/serviceAccounts/" + testSA + ":" + m; f.iamPaths()[i] != want {
+					t.Errorf("IAM call %d = %s, want %s", i, f.iamPaths()[i], want)
 				}
 			}
 			if tt.check != nil {
@@ -145,7 +148,7 @@ func TestExchangeRequestShapes(t *testing.T) {
 
 func TestExchangeIntrospectionFallback(t *testing.T) {
 	f := newFake(t)
-	f.introspectErr = true
+	f.Always(gcpfake.Introspect, gcpfake.InvalidClient)
 	r, err := Exchange(context.Background(), f.options(), f.subjectTokens(), testClaims())
 	if err != nil {
 		t.Fatal(err)
@@ -168,8 +171,7 @@ func TestExchangeErrors(t *testing.T) {
 		{
 			name: "attribute condition rejects the token",
 			edit: func(o *Options, f *fakeGoogle) {
-				f.stsStatus = 400
-				f.stsBody = `{"error":"invalid_grant","error_description":"The given credential is rejected by the attribute condition."}`
+				f.failSTS(400, `{"error":"invalid_grant","error_description":"The given credential is rejected by the attribute condition."}`)
 			},
 			family: failure.ErrExchange, sentinel: ErrRejected,
 			inMsg:  []string{"invalid_grant", "attribute condition", "sub=repo:acme/api:ref:refs/heads/main", "repository=acme/api", "iss=https://token.actions.githubusercontent.com"},
@@ -178,8 +180,7 @@ func TestExchangeErrors(t *testing.T) {
 		{
 			name: "audience mismatch",
 			edit: func(o *Options, f *fakeGoogle) {
-				f.stsStatus = 400
-				f.stsBody = `{"error":"invalid_grant","error_description":"The audience in ID Token [https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github] does not match the expected audience."}`
+				f.failSTS(400, `{"error":"invalid_grant","error_description":"The audience in ID Token [https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github] does not match the expected audience."}`)
 			},
 			family: failure.ErrExchange, sentinel: ErrAudience,
 			inMsg:  []string{"does not match the expected audience", "aud=https://iam.googleapis.com/"},
@@ -188,8 +189,7 @@ func TestExchangeErrors(t *testing.T) {
 		{
 			name: "provider deleted or disabled",
 			edit: func(o *Options, f *fakeGoogle) {
-				f.stsStatus = 400
-				f.stsBody = `{"error":"invalid_target","error_description":"The target service indicated by the \"audience\" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn't exist."}`
+				f.failSTS(400, `{"error":"invalid_target","error_description":"The target service indicated by the \"audience\" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn't exist."}`)
 			},
 			family: failure.ErrExchange, sentinel: ErrProvider,
 			inMsg:  []string{"invalid_target", "disabled or deleted"},
@@ -199,8 +199,7 @@ func TestExchangeErrors(t *testing.T) {
 			name: "impersonation forbidden",
 			edit: func(o *Options, f *fakeGoogle) {
 				o.ServiceAccount = testSA
-				f.iamStatus = 403
-				f.iamBody = `{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"IAM_PERMISSION_DENIED"}]}}`
+				f.failIAM(403, `{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"IAM_PERMISSION_DENIED"}]}}`)
 			},
 			family: failure.ErrExchange, sentinel: ErrImpersonation,
 			inMsg:  []string{"HTTP 403", "PERMISSION_DENIED", "iam.serviceAccounts.getAccessToken", testSA},
@@ -210,8 +209,7 @@ func TestExchangeErrors(t *testing.T) {
 			name: "credentials API disabled",
 			edit: func(o *Options, f *fakeGoogle) {
 				o.ServiceAccount = testSA
-				f.iamStatus = 403
-				f.iamBody = `{"error":{"code":403,"message":"IAM Service Account Credentials API has not been used in project 123456789012 before or it is disabled.","status":"PERMISSION_DENIED","details":[{"reason":"SERVICE_DISABLED"}]}}`
+				f.failIAM(403, `{"error":{"code":403,"message":"IAM Service Account Credentials API has not been used in project 123456789012 before or it is disabled.","status":"PERMISSION_DENIED","details":[{"reason":"SERVICE_DISABLED"}]}}`)
 			},
 			family: failure.ErrExchange,
 			inMsg:  []string{"SERVICE_DISABLED"},
@@ -221,8 +219,7 @@ func TestExchangeErrors(t *testing.T) {
 			name: "service account missing",
 			edit: func(o *Options, f *fakeGoogle) {
 				o.ServiceAccount = testSA
-				f.iamStatus = 404
-				f.iamBody = `{"error":{"code":404,"message":"Not found; Gaia id not found for email deploy@acme-prod.iam.gserviceaccount.com","status":"NOT_FOUND"}}`
+				f.failIAM(404, `{"error":{"code":404,"message":"Not found; Gaia id not found for email deploy@acme-prod.iam.gserviceaccount.com","status":"NOT_FOUND"}}`)
 			},
 			family: failure.ErrExchange,
 			inMsg:  []string{"HTTP 404 NOT_FOUND"},
@@ -231,8 +228,7 @@ func TestExchangeErrors(t *testing.T) {
 		{
 			name: "STS keeps failing",
 			edit: func(o *Options, f *fakeGoogle) {
-				f.stsStatus = 503
-				f.stsBody = `<html>backend error</html>`
+				f.failSTS(503, `<html>backend error</html>`)
 			},
 			family: failure.ErrNetwork,
 			inMsg:  []string{"HTTP 503"},
@@ -249,8 +245,7 @@ func TestExchangeErrors(t *testing.T) {
 			name: "access boundary refused",
 			edit: func(o *Options, f *fakeGoogle) {
 				o.AccessBoundary = `{"accessBoundary":{"accessBoundaryRules":[{"availableResource":"//storage.googleapis.com/projects/_/buckets/b","availablePermissions":["inRole:roles/storage.objectViewer"]}]}}`
-				f.downStatus = 400
-				f.downBody = `{"error":"invalid_request","error_description":"Invalid access boundary."}`
+				f.failDownscope(400, `{"error":"invalid_request","error_description":"Invalid access boundary."}`)
 			},
 			family: failure.ErrExchange,
 			inMsg:  []string{"access boundary", "invalid_request"},
@@ -303,7 +298,7 @@ func TestExchangeTokenSourceFailure(t *testing.T) {
 	if !errors.Is(err, failure.ErrToken) || failure.Hint(err) != "add permissions: id-token: write" {
 		t.Fatalf("err = %v, hint %q", err, failure.Hint(err))
 	}
-	if len(f.stsForms) != 0 {
+	if len(f.stsForms()) != 0 {
 		t.Errorf("STS was called without a token")
 	}
 }
@@ -365,7 +360,7 @@ func TestExchangeDelegates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, body := range f.iamBodies {
+	for i, body := range f.iamBodies() {
 		d, _ := body["delegates"].([]any)
 		if len(d) != 1 || d[0] != "projects/-/serviceAccounts/hop@acme-ci.iam.gserviceaccount.com" {
 			t.Errorf("IAM call %d delegates = %v", i, body["delegates"])

@@ -3,8 +3,7 @@ package gcp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/claims"
+	"github.com/keyless-dev/keyless/internal/gcp/gcpfake"
 	"github.com/keyless-dev/keyless/internal/secret"
 	"github.com/keyless-dev/keyless/internal/transport"
 )
@@ -28,173 +28,109 @@ const (
 	ghRequestTok = "ghreq-" + canary + "-request-token"
 )
 
-// fakeGoogle is a loopback stand-in for Google STS, IAM Credentials and the
-// GitHub runner's token endpoint. It asserts the shape of every request.
+// fakeGoogle is the Google fake (STS, IAM Credentials, introspection) plus
+// a GitHub runner's token endpoint that mints opaque canary subject tokens.
+// Every request is checked for shape; a malformed one fails the test.
 type fakeGoogle struct {
-	t   *testing.T
-	srv *httptest.Server
+	*gcpfake.Server
+	gh *httptest.Server
 
-	mu           sync.Mutex
-	n            int
-	issued       map[string]string // bearer token -> kind ("fed", "sa")
-	stsForms     []url.Values
-	iamBodies    []map[string]any
-	iamPaths     []string
-	introspected int
-	ghAudiences  []string
-
-	// Behaviour knobs. Error bodies may quote what was sent: {subject} is
-	// replaced by the subject token, {bearer} by the IAM bearer token.
-	stsExpiresIn  int
-	saLifetime    time.Duration
-	stsStatus     int
-	stsBody       string
-	iamStatus     int
-	iamBody       string
-	downStatus    int
-	downBody      string
-	introspectErr bool
+	mu          sync.Mutex
+	ghAudiences []string
 }
 
 func newFake(t *testing.T) *fakeGoogle {
 	t.Helper()
-	f := &fakeGoogle{t: t, issued: map[string]string{}, stsExpiresIn: 3600, saLifetime: time.Hour}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := &fakeGoogle{Server: gcpfake.New(t)}
+	f.Marker = canary
+	f.Providers = []string{testProvider}
+	f.CheckSubject = func(subject, _ string) error {
+		if !strings.HasPrefix(subject, "subject-") {
+			t.Errorf("fake: STS got a subject token the runner did not mint")
+			return errors.New("unknown subject token")
+		}
+		return nil
+	}
+	f.gh = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/github/token" || r.Header.Get("Authorization") != "Bearer "+ghRequestTok {
+			t.Errorf("fake runner: bad request to %s", r.URL.Path)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		f.mu.Lock()
+		f.ghAudiences = append(f.ghAudiences, r.URL.Query().Get("audience"))
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"value": f.Mint("subject")})
+	}))
+	t.Cleanup(f.gh.Close)
 	return f
 }
 
-func (f *fakeGoogle) URL() string { return f.srv.URL }
+// runnerURL is ACTIONS_ID_TOKEN_REQUEST_URL for the fake runner.
+func (f *fakeGoogle) runnerURL() string { return f.gh.URL + "/github/token?api-version=2.0" }
 
-func (f *fakeGoogle) mint(kind string) string {
-	f.n++
-	tok := fmt.Sprintf("%s-%s-%d", kind, canary, f.n)
-	f.issued[tok] = kind
-	return tok
+// failSTS, failIAM and failDownscope make every such call fail with this
+// status and body; {subject} and {bearer} in it echo what was sent.
+func (f *fakeGoogle) failSTS(status int, body string) {
+	f.Always(gcpfake.Exchange, gcpfake.Reply{Status: status, Body: body})
 }
 
-func (f *fakeGoogle) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	body, _ := io.ReadAll(r.Body)
-	w.Header().Set("Content-Type", "application/json")
-	fail := func(code int, msg string) {
-		f.t.Errorf("fake: %s %s: %s", r.Method, r.URL.Path, msg)
-		w.WriteHeader(code)
-	}
-	switch {
-	case r.URL.Path == "/github/token":
-		if r.Header.Get("Authorization") != "Bearer "+ghRequestTok {
-			fail(401, "bad request token")
-			return
-		}
-		aud := r.URL.Query().Get("audience")
-		f.ghAudiences = append(f.ghAudiences, aud)
-		_ = json.NewEncoder(w).Encode(map[string]string{"value": f.mint("subject")})
-
-	case r.URL.Path == "/v1/token":
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-			fail(400, "STS wants a form POST")
-			return
-		}
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			fail(400, "bad form")
-			return
-		}
-		f.stsForms = append(f.stsForms, form)
-		if form.Get("grant_type") != "urn:ietf:params:oauth:grant-type:token-exchange" ||
-			form.Get("requested_token_type") != "urn:ietf:params:oauth:token-type:access_token" {
-			fail(400, "bad grant or requested token type: "+form.Get("grant_type"))
-			return
-		}
-		switch form.Get("subject_token_type") {
-		case TokenTypeJWT:
-			if form.Get("audience") != "//iam.googleapis.com/"+testProvider || !strings.HasPrefix(form.Get("subject_token"), "subject-") {
-				fail(400, "bad audience or subject token")
-				return
-			}
-			if f.stsStatus != 0 {
-				w.WriteHeader(f.stsStatus)
-				_, _ = io.WriteString(w, strings.ReplaceAll(f.stsBody, "{subject}", form.Get("subject_token")))
-				return
-			}
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"access_token": f.mint("fed"), "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
-				"token_type": "Bearer", "expires_in": f.stsExpiresIn,
-			})
-		case "urn:ietf:params:oauth:token-type:access_token":
-			if f.issued[form.Get("subject_token")] == "" || !strings.Contains(form.Get("options"), "accessBoundaryRules") {
-				fail(400, "bad downscope request")
-				return
-			}
-			if f.downStatus != 0 {
-				w.WriteHeader(f.downStatus)
-				_, _ = io.WriteString(w, strings.ReplaceAll(f.downBody, "{subject}", form.Get("subject_token")))
-				return
-			}
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"access_token": f.mint("down"), "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
-				"token_type": "Bearer", "expires_in": 1800,
-			})
-		default:
-			fail(400, "bad subject token type")
-		}
-
-	case r.URL.Path == "/v1/introspect":
-		form, _ := url.ParseQuery(string(body))
-		f.introspected++
-		if f.introspectErr || f.issued[form.Get("token")] != "fed" {
-			w.WriteHeader(401)
-			_, _ = io.WriteString(w, `{"error":"invalid_client"}`)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"active": true, "username": "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci-pool/subject/repo:acme/api:ref:refs/heads/main"})
-
-	case strings.HasPrefix(r.URL.Path, "/v1/projects/-/serviceAccounts/"):
-		bearer, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if f.issued[bearer] != "fed" {
-			fail(401, "IAM called without a federated token")
-			return
-		}
-		if r.Header.Get("Content-Type") != "application/json" {
-			fail(400, "IAM wants JSON")
-			return
-		}
-		var req map[string]any
-		if err := json.Unmarshal(body, &req); err != nil {
-			fail(400, "bad JSON")
-			return
-		}
-		f.iamBodies = append(f.iamBodies, req)
-		f.iamPaths = append(f.iamPaths, r.URL.Path)
-		if f.iamStatus != 0 {
-			w.WriteHeader(f.iamStatus)
-			_, _ = io.WriteString(w, strings.ReplaceAll(f.iamBody, "{bearer}", bearer))
-			return
-		}
-		switch {
-		case strings.HasSuffix(r.URL.Path, ":generateAccessToken"):
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"accessToken": f.mint("sa"),
-				"expireTime":  time.Now().Add(f.saLifetime).UTC().Format(time.RFC3339),
-			})
-		case strings.HasSuffix(r.URL.Path, ":generateIdToken"):
-			_ = json.NewEncoder(w).Encode(map[string]any{"token": f.mint("idtoken")})
-		default:
-			fail(404, "unknown IAM method")
-		}
-	default:
-		fail(404, "unknown path")
-	}
+func (f *fakeGoogle) failIAM(status int, body string) {
+	f.Always(gcpfake.GenerateAccessToken, gcpfake.Reply{Status: status, Body: body})
+	f.Always(gcpfake.GenerateIDToken, gcpfake.Reply{Status: status, Body: body})
 }
+
+func (f *fakeGoogle) failDownscope(status int, body string) {
+	f.Always(gcpfake.Downscope, gcpfake.Reply{Status: status, Body: body})
+}
+
+// stsForms are the forms sent to STS /v1/token, oldest first.
+func (f *fakeGoogle) stsForms() []url.Values {
+	var out []url.Values
+	for _, c := range f.Calls() {
+		if c.Endpoint == gcpfake.Exchange || c.Endpoint == gcpfake.Downscope {
+			out = append(out, c.Form)
+		}
+	}
+	return out
+}
+
+// iamCalls are the IAM Credentials calls, oldest first.
+func (f *fakeGoogle) iamCalls() []gcpfake.Call {
+	var out []gcpfake.Call
+	for _, c := range f.Calls() {
+		if c.Endpoint == gcpfake.GenerateAccessToken || c.Endpoint == gcpfake.GenerateIDToken {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f *fakeGoogle) iamBodies() []map[string]any {
+	var out []map[string]any
+	for _, c := range f.iamCalls() {
+		out = append(out, c.Body)
+	}
+	return out
+}
+
+func (f *fakeGoogle) iamPaths() []string {
+	var out []string
+	for _, c := range f.iamCalls() {
+		out = append(out, c.Path)
+	}
+	return out
+}
+
+func (f *fakeGoogle) introspections() int { return len(f.CallsTo(gcpfake.Introspect)) }
 
 // options points a login at the fake.
 func (f *fakeGoogle) options() Options {
 	return Options{
 		Provider:               testProvider,
-		STSEndpoint:            f.URL(),
-		IAMCredentialsEndpoint: f.URL(),
+		STSEndpoint:            f.URL,
+		IAMCredentialsEndpoint: f.URL,
 		HTTPClient:             testClient(),
 		Now:                    time.Now,
 	}
@@ -203,9 +139,7 @@ func (f *fakeGoogle) options() Options {
 // subjectTokens hands out fresh canary subject tokens, as the pipeline does.
 func (f *fakeGoogle) subjectTokens() TokenFunc {
 	return func(context.Context) (secret.String, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return secret.New(f.mint("subject")), nil
+		return secret.New(f.Mint("subject")), nil
 	}
 }
 
@@ -233,10 +167,9 @@ func testClaims() claims.Claims {
 }
 
 func (f *fakeGoogle) lastSTSForm() url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.stsForms) == 0 {
+	forms := f.stsForms()
+	if len(forms) == 0 {
 		return nil
 	}
-	return f.stsForms[len(f.stsForms)-1]
+	return forms[len(forms)-1]
 }

@@ -42,13 +42,13 @@ func TestGcloudUsesTheCredentialFile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
 			// Expired for gcloud at once (it refreshes 3m45s early).
-			f.stsExpiresIn = 60
-			f.saLifetime = time.Minute
+			f.FederatedLifetime = 60 * time.Second
+			f.SALifetime = time.Minute
 			home := t.TempDir()
 			runner := environ.Map{
 				"GITHUB_ACTIONS":                 "true",
 				"GITHUB_WORKSPACE":               filepath.Join(home, "work"),
-				"ACTIONS_ID_TOKEN_REQUEST_URL":   f.URL() + "/github/token?api-version=2.0",
+				"ACTIONS_ID_TOKEN_REQUEST_URL":   f.runnerURL(),
 				"ACTIONS_ID_TOKEN_REQUEST_TOKEN": ghRequestTok,
 			}
 			_, _, exported := login(t, f, tt.edit, runner)
@@ -143,11 +143,11 @@ func TestPythonGoogleAuthUsesTheCredentialFile(t *testing.T) {
 	}
 	f := newFake(t)
 	// Inside google-auth's refresh margin, so every refresh starts over.
-	f.stsExpiresIn = 60
+	f.FederatedLifetime = 60 * time.Second
 	home := t.TempDir()
 	runner := environ.Map{
 		"GITHUB_ACTIONS":                 "true",
-		"ACTIONS_ID_TOKEN_REQUEST_URL":   f.URL() + "/github/token?api-version=2.0",
+		"ACTIONS_ID_TOKEN_REQUEST_URL":   f.runnerURL(),
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": ghRequestTok,
 		"PYTHONPATH":                     filepath.Join(sdk, "lib", "third_party"),
 	}
