@@ -327,6 +327,9 @@ func TestExchangeNetworkErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), "certificate") {
 			t.Errorf("message does not name the certificate problem: %v", err)
 		}
+		if h := failure.Hint(err); !strings.Contains(h, "SSL_CERT_FILE") || strings.Contains(h, "timeout") {
+			t.Errorf("hint does not say how to trust a private CA: %q", h)
+		}
 	})
 }
 
