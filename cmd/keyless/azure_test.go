@@ -362,3 +362,28 @@ func assertNothingHandedOver(t *testing.T, j *githubJob, stdout string) {
 		t.Errorf("files left behind: %v", left)
 	}
 }
+
+// TestLoginAzureTrustsOnlyItsCAFile: without the fake's CA in
+// SSL_CERT_FILE the step fails as a network error whose hint says how to
+// trust a private CA, and nothing is handed over.
+func TestLoginAzureTrustsOnlyItsCAFile(t *testing.T) {
+	f := newEntra(t)
+	j := newGitHubJob(t, allowAzureRule)
+	other := filepath.Join(t.TempDir(), "other-ca.pem")
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runStep(t, j, other, append([]string{"login", "--policy", j.policy}, azureArgs(f)...)...)
+	if code != 6 {
+		t.Fatalf("exit %d, want 6\nstderr:\n%s", code, stderr)
+	}
+	for _, w := range []string{"certificate", "hint: ", "SSL_CERT_FILE"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	if n := len(f.TokenRequests()); n != 0 {
+		t.Errorf("%d token requests reached the fake over an untrusted connection", n)
+	}
+	assertNothingHandedOver(t, j, stdout)
+}
