@@ -50,18 +50,19 @@ func IsIDClaim(claim string) bool {
 }
 
 // AWSGitHubKeys are the GitHub claims that AWS STS accepts as condition keys
-// (token.actions.githubusercontent.com:<claim>) besides aud and sub, taken
-// from the IAM documentation of provider-specific claims. A key AWS does not
-// know is absent from the request, so StringEquals on it fails closed.
+// (token.actions.githubusercontent.com:<claim>) besides aud and sub, as
+// announced in January 2026: only these. A key AWS does not know is absent
+// from the request, so StringEquals on it would fail closed and lock every
+// job out; claims outside this list (event_name, runner_environment, …)
+// stay enforced by the subject where it can say them, else by keyless alone.
 var AWSGitHubKeys = map[string]bool{
 	"actor": true, "actor_id": true,
-	"environment": true, "event_name": true,
+	"enterprise_id":    true,
+	"environment":      true,
 	"job_workflow_ref": true,
-	"ref":              true, "ref_type": true,
-	"repository": true, "repository_id": true,
-	"repository_owner": true, "repository_owner_id": true,
-	"runner_environment": true,
-	"workflow":           true, "workflow_ref": true,
+	"ref":              true,
+	"repository":       true, "repository_id": true,
+	"workflow": true,
 }
 
 // AzureAudience is the audience Entra expects on federated tokens by default.
