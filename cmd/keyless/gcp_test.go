@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -396,6 +397,27 @@ func TestGcloudRefreshesThroughLoginFile(t *testing.T) {
 	secrets := googleSecrets(g)
 	assertNoSecrets(t, "login stdout", lout.String(), secrets)
 	assertNoSecrets(t, "login stderr", lerr.String(), secrets)
+
+	// The policy changes under the job: the next refresh is refused, and
+	// gcloud passes keyless's reason on.
+	denying := strings.ReplaceAll(allowGCPRule, "branch: main", "branch: release")
+	policy, err := os.ReadFile(j.policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(j.policy, []byte(strings.Replace(string(policy), allowGCPRule, denying, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	err = runGcloudOut(t, gcloud, stepEnv, &stdout, "auth", "print-access-token")
+	var gerr *gcloudError
+	if !errors.As(err, &gerr) || !strings.Contains(gerr.stderr, "denied by policy") {
+		t.Fatalf("gcloud after the policy stopped allowing the job: %v", err)
+	}
+	if stdout.Len() != 0 {
+		t.Error("gcloud printed a token although keyless refused")
+	}
+	assertNoSecrets(t, "gcloud stderr", gerr.stderr, googleSecrets(g))
 }
 
 // runGcloud runs gcloud with a generous deadline; its output is shown cut
@@ -414,7 +436,7 @@ func runGcloudOut(t *testing.T, gcloud string, env []string, stdout io.Writer, a
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return &gcloudError{err: err, stderr: clip(stderr.String())}
+		return &gcloudError{err: err, stderr: stderr.String()}
 	}
 	return nil
 }
@@ -424,7 +446,7 @@ type gcloudError struct {
 	stderr string
 }
 
-func (e *gcloudError) Error() string { return e.err.Error() + ": " + e.stderr }
+func (e *gcloudError) Error() string { return e.err.Error() + ": " + clip(e.stderr) }
 
 // processEnv merges environments, later ones winning, into a process's list.
 func processEnv(envs ...map[string]string) []string {
