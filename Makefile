@@ -18,7 +18,7 @@ lint:
 	golangci-lint run ./...
 
 fmt:
-	gofmt -w $$(git ls-files '*.go')
+	git ls-files -z "*.go" | xargs -0 gofmt -w
 
 fuzz:
 	bash .ci/fuzz 30s
