@@ -144,6 +144,10 @@ type Server struct {
 	ExpiresIn int
 	// Now is the fake's clock for expirations; nil is time.Now.
 	Now func() time.Time
+	// BeforeToken, when set, is called with each token request before it
+	// is answered: a test can hold Entra's answer until something else
+	// has happened (another cloud's exchange), without sleeping.
+	BeforeToken func(Request)
 
 	tb  testing.TB
 	srv *httptest.Server
@@ -349,6 +353,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 	}
 	s.mu.Unlock()
 
+	if s.BeforeToken != nil {
+		s.BeforeToken(req)
+	}
 	if bad := s.protocol(req); bad.Status != 0 {
 		write(w, bad.Status, bad.Body)
 		return

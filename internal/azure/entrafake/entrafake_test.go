@@ -127,6 +127,38 @@ func TestQueueThenSucceed(t *testing.T) {
 	}
 }
 
+func TestBeforeTokenHoldsTheAnswer(t *testing.T) {
+	s := New(t)
+	release := make(chan struct{})
+	seen := make(chan Request, 1)
+	s.BeforeToken = func(r Request) {
+		seen <- r
+		<-release
+	}
+	done := make(chan int)
+	go func() {
+		resp, err := s.Client().PostForm(s.URL+"/"+tenant+"/oauth2/v2.0/token", tokenForm(assertion))
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	if r := <-seen; r.Assertion() != assertion {
+		t.Errorf("BeforeToken got another request")
+	}
+	select {
+	case <-done:
+		t.Fatal("answered before BeforeToken returned")
+	default:
+	}
+	close(release)
+	if status := <-done; status != 200 {
+		t.Fatalf("status %d", status)
+	}
+}
+
 func TestMetadata(t *testing.T) {
 	s := New(t)
 	s.Tenant = tenant
