@@ -488,3 +488,61 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// TestExecGcloudInSimulatedGitLabJob: on GitLab, keyless exec hands gcloud
+// the credential file for one command; gcloud refreshes through it with the
+// job's id_tokens: token, and the file goes when the command ends.
+func TestExecGcloudInSimulatedGitLabJob(t *testing.T) {
+	gcloud, err := exec.LookPath("gcloud")
+	if err != nil {
+		t.Skip("gcloud is not installed")
+	}
+	if testing.Short() {
+		t.Skip("gcloud is slow to start")
+	}
+	bin := keylessBinary(t)
+	job := newGitLabJob(t, "https://iam.googleapis.com/"+gcpProvider)
+	g := newGoogle(t)
+	jobDir := filepath.Dir(job.policy)
+	policy := filepath.Join(t.TempDir(), "keyless.yaml")
+	rules := "version: 1\nissuers:\n  gitlab: " + job.issuer.URL + "\nrules:\n" + strings.ReplaceAll(allowGCPRule, "issuer: github", "issuer: gitlab")
+	if err := os.WriteFile(policy, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gcloudHome := t.TempDir()
+	env := append(append([]string(nil), job.env...),
+		"CLOUDSDK_CONFIG="+filepath.Join(gcloudHome, "gcloud"),
+		"CLOUDSDK_CORE_DISABLE_PROMPTS=1",
+		"CLOUDSDK_CORE_DISABLE_USAGE_REPORTING=true",
+		"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK=true",
+		"CLOUDSDK_CORE_CHECK_GCE_METADATA=false")
+	if err := runGcloud(t, gcloud, env, "version"); err != nil {
+		t.Skipf("gcloud cannot start here: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	args := append([]string{"exec"}, gcpLoginArgs(policy, g.URL)[1:]...)
+	cmd := exec.CommandContext(ctx, bin, append(args, "--", gcloud, "auth", "print-access-token")...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("keyless exec gcloud: %v\nstderr:\n%s", err, clip(stderr.String()))
+	}
+	tok, ok := g.Lookup(strings.TrimSpace(stdout.String()))
+	if !ok || tok.Kind != gcpfake.KindSA {
+		t.Fatal("gcloud printed a token that is not a service account token from the fake")
+	}
+	// keyless exchanged once itself; gcloud once more through the file.
+	if n := len(g.CallsTo(gcpfake.Exchange)); n != 2 {
+		t.Errorf("Google saw %d exchanges, want 2 (keyless's and gcloud's)", n)
+	}
+	_ = filepath.Walk(jobDir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && strings.HasPrefix(info.Name(), "keyless-") {
+			t.Errorf("credentials left behind after the command: %s", path)
+		}
+		return nil
+	})
+	assertNoSecrets(t, "stderr", stderr.String(), append(googleSecrets(g), job.token))
+}
