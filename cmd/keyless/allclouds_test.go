@@ -2,8 +2,10 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyless-dev/keyless/internal/aws/stsfake"
 	"github.com/keyless-dev/keyless/internal/azure/entrafake"
@@ -192,6 +194,15 @@ func TestLoginAllThreeCloudsAllOrNothing(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			c := newClouds(t)
 			c.entra.Fail(entrafake.NoMatchingFederatedCredential)
+			// Entra answers once AWS and Google have issued credentials,
+			// so that the failure has something to throw away.
+			c.entra.BeforeToken = func(entrafake.Request) {
+				for stop := time.Now().Add(20 * time.Second); time.Now().Before(stop); time.Sleep(5 * time.Millisecond) {
+					if len(c.sts.Issued()) > 0 && len(c.google.Issued()) > 0 {
+						return
+					}
+				}
+			}
 			j := newGitHubJob(t, allowAllCloudsRule)
 			args := append([]string{"login", "--policy", j.policy, "--debug", "--format", format}, c.endpoints()...)
 			code, stdout, stderr := runStep(t, j, c.entra.CertFile(), append(args, c.targets()...)...)
@@ -199,8 +210,9 @@ func TestLoginAllThreeCloudsAllOrNothing(t *testing.T) {
 				t.Fatalf("exit %d, want 5 (exchange failed)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 			}
 			t.Logf("stderr:\n%s", stderr)
-			if len(c.entra.TokenRequests()) == 0 {
-				t.Fatal("Entra was never asked")
+			if len(c.entra.TokenRequests()) == 0 || len(c.sts.Issued()) == 0 || len(c.google.Issued()) == 0 {
+				t.Fatalf("not every cloud answered: Entra asked %d times, AWS issued %d, Google issued %d",
+					len(c.entra.TokenRequests()), len(c.sts.Issued()), len(c.google.Issued()))
 			}
 			// The message quotes the token Entra saw, not another cloud's.
 			for _, w := range []string{"AADSTS700213", `aud "api://AzureADTokenExchange"`, "hint: ", "keyless trust render azure"} {
@@ -220,6 +232,43 @@ func TestLoginAllThreeCloudsAllOrNothing(t *testing.T) {
 			assertNoSecrets(t, "stdout", stdout, secrets)
 		})
 	}
+}
+
+// TestExecAllThreeClouds: the command gets every cloud's variables and
+// files; the job gets nothing, and the files go with the command.
+func TestExecAllThreeClouds(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	c := newClouds(t)
+	j := newGitHubJob(t, allowAllCloudsRule)
+	script := `test -n "$AWS_SECRET_ACCESS_KEY" && test -n "$AWS_SESSION_TOKEN" && test "$AWS_REGION" = eu-west-1 &&
+test -s "$GOOGLE_APPLICATION_CREDENTIALS" && test "$CLOUDSDK_CORE_PROJECT" = acme-prod &&
+test -s "$AZURE_FEDERATED_TOKEN_FILE" && test "$AZURE_TENANT_ID" = ` + azTenant + ` || exit 9
+echo "files $GOOGLE_APPLICATION_CREDENTIALS $AZURE_FEDERATED_TOKEN_FILE"`
+	args := append([]string{"exec", "--policy", j.policy}, c.endpoints()...)
+	args = append(append(args, c.targets()...), "--", "sh", "-c", script)
+	code, stdout, stderr := runStep(t, j, c.entra.CertFile(), args...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	files := strings.Fields(strings.TrimPrefix(strings.TrimSpace(stdout), "files "))
+	if len(files) != 2 {
+		t.Fatalf("child's output: %q", stdout)
+	}
+	for _, f := range files {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s outlived the command: %v", f, err)
+		}
+	}
+	for _, p := range []string{j.envFile, j.outFile, j.summary} {
+		if b, _ := os.ReadFile(p); len(b) != 0 {
+			t.Errorf("exec wrote %s: %q", p, b)
+		}
+	}
+	secrets := c.secrets()
+	assertNoSecrets(t, "stdout", stdout, secrets)
+	assertNoSecrets(t, "stderr", stderr, secrets)
 }
 
 func keys(m map[string]string) []string {
