@@ -77,7 +77,13 @@ func newRoot(s streams) *cli.Command {
 		Usage: "log CI jobs into AWS, Google Cloud and Azure with the job's own OIDC token",
 		Description: "keyless gets the job's OIDC token, verifies it against a pinned issuer, checks its claims\n" +
 			"against a local policy, exchanges it for short-lived cloud credentials and hands them to the job.\n" +
-			"No cloud key is ever stored.",
+			"No cloud key is ever stored.\n\n" +
+			"Examples:\n" +
+			"   keyless login --aws-role arn:aws:iam::111122223333:role/deploy --aws-region eu-west-1\n" +
+			"   keyless exec --policy .keyless.yaml -- terraform apply\n" +
+			"   keyless check --policy .github/keyless.yaml --claims claims.json\n\n" +
+			"Every option is also a KEYLESS_ variable (--aws-role: KEYLESS_AWS_ROLE). Exit codes: 0 success,\n" +
+			"1 denied, 2 bad input, 3 no token, 4 token not valid, 5 exchange refused, 6 network, 7 output.",
 		Reader:          s.in,
 		Writer:          s.out,
 		ErrWriter:       s.err,
@@ -88,12 +94,12 @@ func newRoot(s streams) *cli.Command {
 		Commands: []*cli.Command{
 			loginCommand(s),
 			execCommand(s),
-			credentialProcessCommand(s),
-			versionCommand(s),
 			checkCommand(s),
 			claimsCommand(s),
 			policyCommand(s),
 			trustCommand(s),
+			credentialProcessCommand(s),
+			versionCommand(s),
 		},
 	}
 	quietUsageErrors(root)
