@@ -1,8 +1,3 @@
-// Package stsfake is a fake of AWS STS for tests: an httptest server on
-// loopback that answers AssumeRoleWithWebIdentity and AssumeRole with the
-// XML that AWS documents, records every call, checks that the web identity
-// call is unsigned and verifies the SigV4 signature of AssumeRole against
-// the keys it issued itself. Tests queue error replies per action.
 package stsfake
 
 import (
