@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -545,4 +547,32 @@ func TestExecGcloudInSimulatedGitLabJob(t *testing.T) {
 		return nil
 	})
 	assertNoSecrets(t, "stderr", stderr.String(), append(googleSecrets(g), job.token))
+}
+
+// TestLoginGCPTimeout: a Google that never answers ends the run at
+// --timeout with exit 6 and the plain message; nothing is handed over.
+func TestLoginGCPTimeout(t *testing.T) {
+	j := newGitHubJob(t, allowGCPRule)
+	stop := make(chan struct{})
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	defer silent.Close()
+	defer close(stop)
+	code, stdout, stderr := runCLI(t, j.env, "", append(gcpLoginArgs(j.policy, silent.URL), "--timeout", "1s")...)
+	if code != 6 || !strings.Contains(stderr, "did not finish within --timeout 1s") || !strings.Contains(stderr, "hint: ") {
+		t.Fatalf("exit %d (want 6)\n%s", code, stderr)
+	}
+	for _, f := range []string{j.envFile, j.outFile} {
+		if b, _ := os.ReadFile(f); len(b) != 0 {
+			t.Errorf("%s written by a run that timed out", filepath.Base(f))
+		}
+	}
+	if stdout != "" {
+		t.Errorf("stdout of a run that timed out: %q", stdout)
+	}
+	assertNoSecrets(t, "stderr", stderr, []string{requestTokenCanary})
 }
