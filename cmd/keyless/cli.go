@@ -63,7 +63,7 @@ func isUsageError(err error) bool {
 }
 
 func printError(w io.Writer, err error) {
-	_, _ = fmt.Fprintf(w, "keyless: %v\n", err)
+	_, _ = fmt.Fprintf(w, "keyless: %s\n", failure.OneLine(err.Error()))
 	if h := failure.Hint(err); h != "" {
 		for _, line := range strings.Split(h, "\n") {
 			_, _ = fmt.Fprintf(w, "  hint: %s\n", line)

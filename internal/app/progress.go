@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/keyless-dev/keyless/internal/failure"
 )
 
 // progress writes the few lines a person reads on stderr during a login:
@@ -23,7 +25,7 @@ func (p *progress) say(format string, args ...any) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, _ = fmt.Fprintf(p.w, "keyless: "+format+"\n", args...)
+	_, _ = fmt.Fprintf(p.w, "keyless: %s\n", failure.OneLine(fmt.Sprintf(format, args...)))
 }
 
 func (p *progress) debugf(format string, args ...any) {
@@ -32,5 +34,5 @@ func (p *progress) debugf(format string, args ...any) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, _ = fmt.Fprintf(p.w, "keyless: debug: "+format+"\n", args...)
+	_, _ = fmt.Fprintf(p.w, "keyless: debug: %s\n", failure.OneLine(fmt.Sprintf(format, args...)))
 }

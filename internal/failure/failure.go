@@ -3,6 +3,9 @@ package failure
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
 )
 
 // Families. Callers branch with errors.Is; Code maps them to exit codes.
@@ -132,3 +135,22 @@ func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code
 
 // ExitCode implements coded.
 func (e *ExitError) ExitCode() int { return e.Code }
+
+// OneLine escapes control characters (a newline becomes \n), so that a value
+// from outside, such as a claim in an error or a progress line, cannot start
+// a line of its own: on GitHub a line beginning "::" is a workflow command.
+func OneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

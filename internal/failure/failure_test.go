@@ -45,3 +45,16 @@ func TestHint(t *testing.T) {
 		t.Fatal("Mark(nil)")
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":            "plain",
+		"a\n::add-mask::x": `a\n::add-mask::x`,
+		"tab\there\r\x00":  `tab\there\r\x00`,
+		"unicode ✓ stays":  "unicode ✓ stays",
+	} {
+		if got := OneLine(in); got != want {
+			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
