@@ -240,7 +240,11 @@ func (s *session) decide(c claims.Claims, clouds []cloud) (*policy.Decision, err
 	if !d.Allowed {
 		return &d, denied(s.policy, d)
 	}
-	s.prog.say("policy %s: allowed by rule %q", s.policy.Name(), d.Rule)
+	if len(clouds) > 0 {
+		// Said once, when the targets are known (not when the grant is
+		// only being looked up to find them).
+		s.prog.say("policy %s: allowed by rule %q", s.policy.Name(), d.Rule)
+	}
 	for _, cl := range clouds {
 		cl.Grant(d.Grant)
 	}
