@@ -26,7 +26,7 @@ import (
 // operating system and ignore it, so the tests skip there.
 
 const (
-	azTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	azTenant = "aaaabbbb-0000-1111-2222-333344445555"
 	azClient = "11111111-2222-3333-4444-555555555555"
 	azSub    = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 	azScope  = "https://management.azure.com/.default"

@@ -41,7 +41,7 @@ func TestParseEntraError(t *testing.T) {
 		{"audience-mismatch-700212.json", true, "invalid_request", 700212, "No matching federated identity record found for presented assertion audience 'sts.amazonaws.com'.", "2a2b3c4d-0000-0000-0000-000000000000"},
 		{"assertion-time-700024.json", true, "invalid_client", 700024, "Client assertion is not within its valid time range.", "3a2b3c4d-0000-0000-0000-000000000000"},
 		{"client-secret-7000215.json", true, "invalid_client", 7000215, "Invalid client secret provided.", "4a2b3c4d-0000-0000-0000-000000000000"},
-		{"tenant-not-found-90002.json", true, "invalid_tenant", 90002, "Tenant '72f988bf-86f1-41af-91ab-2d7cd011db47' not found.", "5a2b3c4d-0000-0000-0000-000000000000"},
+		{"tenant-not-found-90002.json", true, "invalid_tenant", 90002, "Tenant 'aaaabbbb-0000-1111-2222-333344445555' not found.", "5a2b3c4d-0000-0000-0000-000000000000"},
 		{"client-not-found-700016.json", true, "unauthorized_client", 700016, "Application with identifier", "6a2b3c4d-0000-0000-0000-000000000000"},
 		{"echoes-a-token.json", true, "invalid_request", 50027, "JWT token is invalid or malformed: [redacted]", ""},
 		{"code-without-description.json", true, "invalid_request", 0, "", ""},
@@ -134,7 +134,7 @@ func TestDefaultSubscription(t *testing.T) {
 		ok   bool
 	}{
 		{"default-is-the-subscription.json", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", true},
-		{"tenant-level-no-subscriptions.json", "72f988bf-86f1-41af-91ab-2d7cd011db47", true},
+		{"tenant-level-no-subscriptions.json", "aaaabbbb-0000-1111-2222-333344445555", true},
 		{"not-json.txt", "", false},
 	}
 	data := readTestdata(t, "az-login")

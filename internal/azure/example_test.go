@@ -11,7 +11,7 @@ import (
 func ExampleResult_Handover() {
 	c, _ := LookupCloud("usgovernment")
 	r := &Result{
-		TenantID:       "72f988bf-86f1-41af-91ab-2d7cd011db47",
+		TenantID:       "aaaabbbb-0000-1111-2222-333344445555",
 		ClientID:       "11111111-2222-3333-4444-555555555555",
 		SubscriptionID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
 		Cloud:          c,
@@ -38,19 +38,19 @@ func ExampleResult_Handover() {
 	// Output:
 	// # environment
 	// AZURE_CLIENT_ID=11111111-2222-3333-4444-555555555555
-	// AZURE_TENANT_ID=72f988bf-86f1-41af-91ab-2d7cd011db47
+	// AZURE_TENANT_ID=aaaabbbb-0000-1111-2222-333344445555
 	// AZURE_SUBSCRIPTION_ID=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
 	// AZURE_AUTHORITY_HOST=https://login.microsoftonline.us/
 	// AZURE_FEDERATED_TOKEN_FILE=/home/runner/work/_temp/keyless/azure-federated-token
 	// AZURE_CLOUD_NAME=AzureUSGovernment
 	// ARM_CLIENT_ID=11111111-2222-3333-4444-555555555555
-	// ARM_TENANT_ID=72f988bf-86f1-41af-91ab-2d7cd011db47
+	// ARM_TENANT_ID=aaaabbbb-0000-1111-2222-333344445555
 	// ARM_SUBSCRIPTION_ID=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
 	// ARM_USE_OIDC=true
 	// ARM_OIDC_TOKEN_FILE_PATH=/home/runner/work/_temp/keyless/azure-federated-token
 	// ARM_ENVIRONMENT=usgovernment
 	// # outputs
-	// azure-tenant-id=72f988bf-86f1-41af-91ab-2d7cd011db47
+	// azure-tenant-id=aaaabbbb-0000-1111-2222-333344445555
 	// azure-client-id=11111111-2222-3333-4444-555555555555
 	// azure-subscription-id=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
 	// azure-expiration=2026-11-22T10:00:00Z

@@ -18,7 +18,7 @@ import (
 
 // Canary values: the tests fail if any of them shows up where it must not.
 const (
-	testTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	testTenant = "aaaabbbb-0000-1111-2222-333344445555"
 	testClient = "11111111-2222-3333-4444-555555555555"
 	testSub    = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 	// A JWT-shaped OIDC token; Entra fakes do not check signatures.

@@ -191,7 +191,7 @@ rules:
         - provider: projects/1/locations/global/workloadIdentityPools/p/providers/gh
           service-account: deploy@p.iam.gserviceaccount.com
         - provider: projects/1/locations/global/workloadIdentityPools/p/providers/gh
-      azure: [{tenant-id: 72f988bf-86f1-41af-91ab-2d7cd011db47, client-id: 2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b}]
+      azure: [{tenant-id: aaaabbbb-0000-1111-2222-333344445555, client-id: 2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b}]
   - name: no-forks
     effect: deny
     issuer: github
@@ -216,7 +216,7 @@ func TestDecisions(t *testing.T) {
 		{"no allow rule", `{` + ghIss + `,"repository":"acme/web"}`, nil, false, "", "no allow rule matches", nil},
 		{"missing claim in deny rule does not deny", `{` + ghIss + `,"repository":"acme/api"}`, nil, true, "ci", "allow rule ci matches", nil},
 		{"target granted by the second rule", prod, []string{"aws:arn:aws:iam::111122223333:role/deploy"}, true, "deploy", "allow rule deploy grants aws:arn:aws:iam::111122223333:role/deploy", []string{"deploy"}},
-		{"targets granted by different rules", prod, []string{"aws:arn:aws:iam::111122223333:role/ci", "azure:72f988bf-86f1-41af-91ab-2d7cd011db47/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"}, true, "ci", "every target is granted", []string{"ci", "deploy"}},
+		{"targets granted by different rules", prod, []string{"aws:arn:aws:iam::111122223333:role/ci", "azure:aaaabbbb-0000-1111-2222-333344445555/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"}, true, "ci", "every target is granted", []string{"ci", "deploy"}},
 		{"gcp with service account", prod, []string{"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,deploy@p.iam.gserviceaccount.com"}, true, "deploy", "", []string{"deploy"}},
 		{"gcp direct", prod, []string{"gcp://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/gh"}, true, "deploy", "", []string{"deploy"}},
 		{"gcp other service account", prod, []string{"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,admin@p.iam.gserviceaccount.com"}, false, "", "no matching allow rule grants gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,admin@p.iam.gserviceaccount.com", []string{""}},
@@ -294,7 +294,7 @@ func TestParseTarget(t *testing.T) {
 		"aws:arn:aws-us-gov:iam::111122223333:role/path/deploy":                                             AWSTarget("arn:aws-us-gov:iam::111122223333:role/path/deploy"),
 		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh":                              GCPTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", ""),
 		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,sa@p.iam.gserviceaccount.com": GCPTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", "sa@p.iam.gserviceaccount.com"),
-		"azure:72f988bf-86f1-41af-91ab-2d7cd011db47/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b":                   AzureTarget("72f988bf-86f1-41af-91ab-2d7cd011db47", "2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"),
+		"azure:aaaabbbb-0000-1111-2222-333344445555/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b":                   AzureTarget("aaaabbbb-0000-1111-2222-333344445555", "2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"),
 	}
 	for s, want := range good {
 		got, err := ParseTarget(s)
@@ -305,7 +305,7 @@ func TestParseTarget(t *testing.T) {
 			t.Errorf("String() = %q, want %q", got.String(), s)
 		}
 	}
-	for _, s := range []string{"", "aws", "aws:", "aws:role/x", "gcp:projects/x", "gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,notanemail", "azure:x/y", "azure:72f988bf-86f1-41af-91ab-2d7cd011db47", "s3:bucket"} {
+	for _, s := range []string{"", "aws", "aws:", "aws:role/x", "gcp:projects/x", "gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,notanemail", "azure:x/y", "azure:aaaabbbb-0000-1111-2222-333344445555", "s3:bucket"} {
 		if _, err := ParseTarget(s); err == nil {
 			t.Errorf("ParseTarget(%q) succeeded", s)
 		}

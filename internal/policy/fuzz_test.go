@@ -134,7 +134,7 @@ func FuzzGlob(f *testing.F) {
 func FuzzParseTarget(f *testing.F) {
 	f.Add("aws:arn:aws:iam::111122223333:role/deploy")
 	f.Add("gcp://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q,sa@p.iam.gserviceaccount.com")
-	f.Add("azure:72f988bf-86f1-41af-91ab-2d7cd011db47/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b")
+	f.Add("azure:aaaabbbb-0000-1111-2222-333344445555/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b")
 	f.Add("azure:contoso.onmicrosoft.com/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b")
 	f.Add("gcp:,")
 	f.Fuzz(func(t *testing.T, s string) {

@@ -153,7 +153,7 @@ func TestExampleDecisions(t *testing.T) {
 		{"multi-cloud", "github-reusable-workflow", "release-all-clouds", true, []string{
 			"aws:arn:aws:iam::111122223333:role/release",
 			"gcp:projects/123456789012/locations/global/workloadIdentityPools/github/providers/acme,release@acme-prod.iam.gserviceaccount.com",
-			"azure:72f988bf-86f1-41af-91ab-2d7cd011db47/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"}},
+			"azure:aaaabbbb-0000-1111-2222-333344445555/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"}},
 		{"multi-cloud", "github-environment-production", "", false, nil},
 		{"multi-cloud", "github-pull-request-target", "never-from-forks", false, nil},
 	}

@@ -64,7 +64,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad duration", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match: {repository: a/b}\n    grant:\n      aws: [{role: \"arn:aws:iam::111122223333:role/r\", max-duration: 24h}]\n", []string{"out of range"}},
 		{"unknown grant key", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match: {repository: a/b}\n    grant:\n      aws: [{rol: x}]\n", []string{`unknown key "rol"`, "did you mean"}},
 		{"bad provider", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match: {repository: a/b}\n    grant:\n      gcp: [{provider: my-provider}]\n", []string{"not a workload identity provider name"}},
-		{"bad azure client", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match: {repository: a/b}\n    grant:\n      azure: [{tenant-id: 72f988bf-86f1-41af-91ab-2d7cd011db47, client-id: app}]\n", []string{"not a client ID"}},
+		{"bad azure client", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match: {repository: a/b}\n    grant:\n      azure: [{tenant-id: aaaabbbb-0000-1111-2222-333344445555, client-id: app}]\n", []string{"not a client ID"}},
 		{"grant cloud not a list", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match: {repository: a/b}\n    grant:\n      aws: {role: x}\n", []string{"expected a list, found a mapping"}},
 		{"http issuer", "version: 1\nissuers:\n  corp: http://idp.example.com\nrules: []\n", []string{"bad.yaml:3:", "must use https"}},
 		{"issuer not a url", "version: 1\nissuers:\n  corp: 42\nrules: []\n", []string{"expected a string, found a number"}},

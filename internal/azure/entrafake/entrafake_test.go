@@ -21,7 +21,7 @@ import (
 )
 
 const (
-	tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	tenant = "aaaabbbb-0000-1111-2222-333344445555"
 	client = "11111111-2222-3333-4444-555555555555"
 	// JWT-shaped; the fake does not check signatures.
 	assertion = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvYXBpIn0.c2lnbmF0dXJl"

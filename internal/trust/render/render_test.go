@@ -180,7 +180,7 @@ func TestAWSPrincipalAndDeny(t *testing.T) {
 	if _, _, err := AWS(v, []string{"nope"}, AWSOptions{}); err == nil {
 		t.Fatal("unknown rule accepted")
 	}
-	if _, _, err := AWS(views(t, "  - name: x\n    match: {repository: a/b}\n    grant: {azure: [{tenant-id: 72f988bf-86f1-41af-91ab-2d7cd011db47, client-id: 11111111-1111-4111-8111-111111111111}]}\n"), nil, AWSOptions{}); err == nil {
+	if _, _, err := AWS(views(t, "  - name: x\n    match: {repository: a/b}\n    grant: {azure: [{tenant-id: aaaabbbb-0000-1111-2222-333344445555, client-id: 11111111-1111-4111-8111-111111111111}]}\n"), nil, AWSOptions{}); err == nil {
 		t.Fatal("no AWS grant accepted")
 	}
 }
@@ -265,7 +265,7 @@ func TestGCPCondition(t *testing.T) {
 }
 
 func TestAzureCredentials(t *testing.T) {
-	app := `    grant: {azure: [{tenant-id: "72f988bf-86f1-41af-91ab-2d7cd011db47", client-id: "11111111-1111-4111-8111-111111111111"}]}
+	app := `    grant: {azure: [{tenant-id: "aaaabbbb-0000-1111-2222-333344445555", client-id: "11111111-1111-4111-8111-111111111111"}]}
 `
 	v := views(t, `  - name: no-forks
     effect: deny
@@ -311,7 +311,7 @@ func TestAzureLimit(t *testing.T) {
 	for i := range envs {
 		envs[i] = fmt.Sprintf("e%d", i)
 	}
-	v := views(t, "  - name: many\n    match: {repository: acme/api, environment: ["+strings.Join(envs, ", ")+"]}\n    grant: {azure: [{tenant-id: 72f988bf-86f1-41af-91ab-2d7cd011db47, client-id: 11111111-1111-4111-8111-111111111111}]}\n")
+	v := views(t, "  - name: many\n    match: {repository: acme/api, environment: ["+strings.Join(envs, ", ")+"]}\n    grant: {azure: [{tenant-id: aaaabbbb-0000-1111-2222-333344445555, client-id: 11111111-1111-4111-8111-111111111111}]}\n")
 	_, notes, err := Azure(v, nil, AzureOptions{})
 	if err != nil || !hasNote(notes, Stricter, "more than the 20") {
 		t.Fatalf("%v %v", err, notes)
