@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/keyless-dev/keyless/internal/claims"
+	"github.com/keyless-dev/keyless/internal/failure"
 )
 
 // Sentinels for the Entra answers a caller may want to branch on. Every
@@ -156,37 +156,10 @@ func firstLine(s string) string {
 // the clean-up, so that dropping an invisible character cannot join the
 // parts of a token back together.
 func Sanitize(s string, max int) string {
-	return truncate(jwtRE.ReplaceAllString(oneLine(s), "[redacted]"), max)
+	return failure.Clip(jwtRE.ReplaceAllString(failure.Clip(s, 0), "[redacted]"), max)
 }
 
-func clean(s string, max int) string { return truncate(oneLine(s), max) }
-
-// oneLine keeps printable characters and single spaces.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			return ' '
-		case !unicode.IsPrint(r):
-			return -1
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func truncate(s string, max int) string {
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8Start(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+func clean(s string, max int) string { return failure.Clip(s, max) }
 
 // explanation is what keyless says about an Entra error: its sentinel, a
 // sentence for the message, and the fix.

@@ -58,3 +58,23 @@ func TestOneLine(t *testing.T) {
 		}
 	}
 }
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"line one\nline two\r\n\tend", 100, "line one line two end"},
+		{"abcdef", 3, "abc…"},
+		{"ééé", 3, "é…"},
+		{"bell\x07 and\x00 nul", 100, "bell and nul"},
+		{"bad \xff utf8", 100, "bad ? utf8"},
+	}
+	for _, tt := range tests {
+		if got := Clip(tt.in, tt.max); got != tt.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+	}
+}

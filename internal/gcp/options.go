@@ -354,9 +354,4 @@ func LoadAccessBoundary(v string) (*AccessBoundary, error) {
 	return ParseAccessBoundary([]byte(text))
 }
 
-func clip(s string, n int) string {
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
-}
+func clip(s string, n int) string { return failure.Clip(s, n) }

@@ -175,15 +175,7 @@ func (g *GitHub) scrub(s string) string {
 	return s
 }
 
-func cut(s string) string {
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+func cut(s string) string { return failure.Clip(s, 200) }
 
 func loopback(host string) bool {
 	return host == "localhost" || host == "127.0.0.1" || host == "::1" || strings.HasPrefix(host, "127.")

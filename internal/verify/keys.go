@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -205,13 +204,5 @@ func networkError(issuer, what string, err error) error {
 		"check that "+issuer+" is reachable from here (proxy, firewall) and retry")
 }
 
-// cut keeps the first line of a message, at most 200 bytes.
-func cut(s string) string {
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+// cut makes a message fit one short line.
+func cut(s string) string { return failure.Clip(s, 200) }
