@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -354,14 +353,7 @@ func WriteAWSJSON(ps []AWSPolicy) ([]byte, error) {
 		}
 		v = map[string]any{"Roles": roles}
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return indentJSON(v)
 }
 
 // WriteAWSTerraform writes one aws_iam_policy_document per role.

@@ -223,14 +223,7 @@ func WriteAzureJSON(apps []AzureApp) ([]byte, error) {
 	if len(apps) == 1 {
 		v = apps[0].Credentials
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return indentJSON(v)
 }
 
 func compactJSON(v any) string {

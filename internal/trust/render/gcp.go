@@ -1,8 +1,6 @@
 package render
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -311,14 +309,7 @@ func WriteGCPJSON(ps []GCPProvider) ([]byte, error) {
 	if len(ps) == 1 {
 		v = ps[0]
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return indentJSON(v)
 }
 
 func mapping(m map[string]string) string {

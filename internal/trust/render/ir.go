@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
@@ -439,4 +441,17 @@ func globToRE2(g string) string {
 	}
 	b.WriteString("$")
 	return b.String()
+}
+
+// indentJSON is the JSON every render format prints: indented, and with <, >
+// and & left alone, since conditions hold them.
+func indentJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
