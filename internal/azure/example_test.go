@@ -20,7 +20,7 @@ func ExampleResult_Handover() {
 		ExpiresOn:      time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
 		FederatedToken: secret.New("an OIDC token"),
 	}
-	set, err := r.Handover(HandoverOptions{CredentialsDir: "/home/runner/work/_temp/keyless"})
+	set, err := r.Handover(HandoverOptions{CredentialsDir: "/home/runner/_temp/keyless"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -41,23 +41,23 @@ func ExampleResult_Handover() {
 	// AZURE_TENANT_ID=aaaabbbb-0000-1111-2222-333344445555
 	// AZURE_SUBSCRIPTION_ID=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
 	// AZURE_AUTHORITY_HOST=https://login.microsoftonline.us/
-	// AZURE_FEDERATED_TOKEN_FILE=/home/runner/work/_temp/keyless/azure-federated-token
+	// AZURE_FEDERATED_TOKEN_FILE=/home/runner/_temp/keyless/azure-federated-token
 	// AZURE_CLOUD_NAME=AzureUSGovernment
 	// ARM_CLIENT_ID=11111111-2222-3333-4444-555555555555
 	// ARM_TENANT_ID=aaaabbbb-0000-1111-2222-333344445555
 	// ARM_SUBSCRIPTION_ID=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
 	// ARM_USE_OIDC=true
-	// ARM_OIDC_TOKEN_FILE_PATH=/home/runner/work/_temp/keyless/azure-federated-token
+	// ARM_OIDC_TOKEN_FILE_PATH=/home/runner/_temp/keyless/azure-federated-token
 	// ARM_ENVIRONMENT=usgovernment
 	// # outputs
 	// azure-tenant-id=aaaabbbb-0000-1111-2222-333344445555
 	// azure-client-id=11111111-2222-3333-4444-555555555555
 	// azure-subscription-id=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
 	// azure-expiration=2026-11-22T10:00:00Z
-	// azure-federated-token-file=/home/runner/work/_temp/keyless/azure-federated-token
+	// azure-federated-token-file=/home/runner/_temp/keyless/azure-federated-token
 	// azure-access-token=[redacted]
 	// # file
-	// /home/runner/work/_temp/keyless/azure-federated-token -rw-------
+	// /home/runner/_temp/keyless/azure-federated-token -rw-------
 }
 
 // An Entra error as keyless shows it: the code, the first line of the
