@@ -152,8 +152,8 @@ func TestHandoverKeepsTheTokenOutOfTheWorkspace(t *testing.T) {
 		env  environ.Map
 		ok   bool
 	}{
-		{"runner temp", "/home/runner/work/_temp/keyless", environ.Map{"GITHUB_WORKSPACE": "/home/runner/work/api/api"}, true},
-		{"inside github workspace", "/home/runner/work/api/api/.keyless", environ.Map{"GITHUB_WORKSPACE": "/home/runner/work/api/api"}, false},
+		{"runner temp", "/home/runner/_temp/keyless", environ.Map{"GITHUB_WORKSPACE": "/home/runner/src/api"}, true},
+		{"inside github workspace", "/home/runner/src/api/.keyless", environ.Map{"GITHUB_WORKSPACE": "/home/runner/src/api"}, false},
 		{"the workspace itself", "/builds/acme/api/", environ.Map{"CI_PROJECT_DIR": "/builds/acme/api"}, false},
 		{"sibling with a common prefix", "/builds/acme/api-creds", environ.Map{"CI_PROJECT_DIR": "/builds/acme/api"}, true},
 		{"relative", "creds", environ.Map{}, false},
