@@ -16,6 +16,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/secret"
+	"github.com/keyless-dev/keyless/internal/transport"
 )
 
 // STS error codes that get their own explanation.
@@ -108,7 +109,11 @@ func explain(err error, s step, attempts int, secrets ...secret.String) error {
 	}
 	var send *smithyhttp.RequestSendError
 	if errors.As(err, &send) {
-		return failure.New(failure.ErrNetwork, "check that the runner can reach "+endpoint+" (proxy, firewall, DNS), or set --aws-sts-endpoint",
+		hint := "check that the runner can reach " + endpoint + " (proxy, firewall, DNS), or set --aws-sts-endpoint"
+		if transport.Untrusted(err) {
+			hint = transport.UntrustedHint(endpoint)
+		}
+		return failure.New(failure.ErrNetwork, hint,
 			"aws: %s: cannot reach STS at %s: %s", what, endpoint, scrub(rootCause(send.Err).Error(), secrets...))
 	}
 	var deser *smithy.DeserializationError

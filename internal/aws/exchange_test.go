@@ -319,6 +319,17 @@ func TestExchangeAllowedAccounts(t *testing.T) {
 }
 
 func TestExchangeNetwork(t *testing.T) {
+	t.Run("untrusted certificate", func(t *testing.T) {
+		srv := httptest.NewTLSServer(http.NotFoundHandler())
+		defer srv.Close()
+		_, o := newFake(t)
+		o.STSEndpoint = srv.URL
+		o.HTTPClient = transport.Client(transport.Options{Sleep: noSleep})
+		_, err := Exchange(context.Background(), o, staticToken, testClaims())
+		if !errors.Is(err, failure.ErrNetwork) || !strings.Contains(failure.Hint(err), "SSL_CERT_FILE") {
+			t.Fatalf("got %v (hint %q)", err, failure.Hint(err))
+		}
+	})
 	t.Run("unreachable", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		url := srv.URL

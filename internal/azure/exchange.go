@@ -2,8 +2,6 @@ package azure
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -179,9 +177,8 @@ func exchangeError(ctx context.Context, err error, o Options, s settings, c clai
 		cause = ue.Err.Error()
 	}
 	detail := redactValue(Sanitize(cause, MaxMessage), presented)
-	if untrusted(err) {
-		return failure.New(failure.ErrNetwork,
-			"the runner does not trust the TLS certificate of "+s.host+": behind a TLS-inspecting proxy or with a private CA, add its CA certificate to the system's trust store, or (on Linux) point SSL_CERT_FILE at a bundle that holds it",
+	if transport.Untrusted(err) {
+		return failure.New(failure.ErrNetwork, transport.UntrustedHint(s.host),
 			"%s: cannot reach Entra at %s: %s", where, s.host, detail)
 	}
 	if isNetwork(ctx, err) {
@@ -204,16 +201,6 @@ type exchangeErr struct {
 func (e *exchangeErr) Error() string { return e.msg + ": Entra said " + e.entra.Error() }
 
 func (e *exchangeErr) Unwrap() []error { return append([]error{e.entra}, e.kinds...) }
-
-// untrusted reports a TLS certificate that did not verify: no retry or
-// longer timeout fixes it, trusting the right CA does.
-func untrusted(err error) bool {
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	var ci x509.CertificateInvalidError
-	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
-}
 
 func isNetwork(ctx context.Context, err error) bool {
 	var ne net.Error

@@ -14,6 +14,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/secret"
+	"github.com/keyless-dev/keyless/internal/transport"
 )
 
 // Sentinels for callers that branch on what Google said.
@@ -265,6 +266,9 @@ func stsFailure(o Options, c claims.Claims, a *attempt, sc *scrubber) error {
 }
 
 func networkFailure(op string, a *attempt, sc *scrubber, hint string) error {
+	if transport.Untrusted(a.err) {
+		hint = transport.UntrustedHint(a.host)
+	}
 	return failure.Mark(failure.ErrNetwork, fmt.Errorf("gcp: %s: cannot reach %s: %s", op, clean(a.host, 100), sc.clean(a.err.Error(), maxMessage)), hint)
 }
 

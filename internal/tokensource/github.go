@@ -75,8 +75,11 @@ func (g *GitHub) Token(ctx context.Context, audience string) (secret.String, err
 	req.Header.Set("Accept", "application/json")
 	resp, err := g.client.Do(req)
 	if err != nil {
-		return secret.String{}, failure.Mark(failure.ErrNetwork, fmt.Errorf("%s: %s", what, g.scrub(netMessage(err))),
-			"the Actions token service did not answer; re-run the job")
+		hint := "the Actions token service did not answer; re-run the job"
+		if transport.Untrusted(err) {
+			hint = transport.UntrustedHint(req.URL.Host)
+		}
+		return secret.String{}, failure.Mark(failure.ErrNetwork, fmt.Errorf("%s: %s", what, g.scrub(netMessage(err))), hint)
 	}
 	defer resp.Body.Close()
 	body, err := transport.ReadAll(resp.Body, maxResponse)

@@ -147,7 +147,7 @@ func retryable(req *http.Request, status int, err error) bool {
 		return false
 	}
 	if err != nil {
-		return true
+		return !Untrusted(err)
 	}
 	return status == http.StatusTooManyRequests || status >= 500
 }

@@ -128,3 +128,22 @@ func TestReadAll(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestUntrustedIsNotRetried(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1) }))
+	defer srv.Close()
+	retries := 0
+	c := Client(Options{Sleep: instant, OnRetry: func(int, *http.Request, int, error, time.Duration) { retries++ }})
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
+	_, err := c.Do(req)
+	if err == nil || !Untrusted(err) {
+		t.Fatalf("err = %v, want an untrusted certificate", err)
+	}
+	if retries != 0 {
+		t.Fatalf("an untrusted certificate was retried %d times", retries)
+	}
+	if !strings.Contains(UntrustedHint("h.example"), "SSL_CERT_FILE") {
+		t.Fatal("hint")
+	}
+}

@@ -200,8 +200,11 @@ func networkError(issuer, what string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return failure.Mark(failure.ErrNetwork, fmt.Errorf("%s of %s: %s", what, issuer, cut(err.Error())),
-		"check that "+issuer+" is reachable from here (proxy, firewall) and retry")
+	hint := "check that " + issuer + " is reachable from here (proxy, firewall) and retry"
+	if transport.Untrusted(err) {
+		hint = transport.UntrustedHint(issuer)
+	}
+	return failure.Mark(failure.ErrNetwork, fmt.Errorf("%s of %s: %s", what, issuer, cut(err.Error())), hint)
 }
 
 // cut makes a message fit one short line.
