@@ -156,7 +156,7 @@ func firstLine(s string) string {
 // the clean-up, so that dropping an invisible character cannot join the
 // parts of a token back together.
 func Sanitize(s string, max int) string {
-	return failure.Clip(jwtRE.ReplaceAllString(failure.Clip(s, 0), "[redacted]"), max)
+	return failure.Clip(jwtRE.ReplaceAllString(failure.Clip(s, -1), "[redacted]"), max)
 }
 
 func clean(s string, max int) string { return failure.Clip(s, max) }

@@ -159,7 +159,7 @@ func OneLine(s string) string {
 // Clip makes text from elsewhere (a server's error body, a value the user
 // gave) fit an error message: one line, white space collapsed, control and
 // other unprintable characters dropped, at most max bytes (cut at a rune
-// boundary, with "…").
+// boundary, with "…"); a negative max means no limit.
 func Clip(s string, max int) string {
 	s = strings.Map(func(r rune) rune {
 		switch {
@@ -171,7 +171,7 @@ func Clip(s string, max int) string {
 		return r
 	}, strings.ToValidUTF8(s, "?"))
 	s = strings.Join(strings.Fields(s), " ")
-	if max > 0 && len(s) > max {
+	if max >= 0 && len(s) > max {
 		cut := max
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--

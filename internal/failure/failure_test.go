@@ -71,6 +71,8 @@ func TestClip(t *testing.T) {
 		{"ééé", 3, "é…"},
 		{"bell\x07 and\x00 nul", 100, "bell and nul"},
 		{"bad \xff utf8", 100, "bad ? utf8"},
+		{"0000", 0, "…"},
+		{"no limit", -1, "no limit"},
 	}
 	for _, tt := range tests {
 		if got := Clip(tt.in, tt.max); got != tt.want {
