@@ -102,3 +102,36 @@ func TestCanaryNoSecretInAnyOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestCanaryUnreadableAnswer: an answer of Entra's with status 200 that MSAL
+// cannot decode holds the access token; MSAL quotes the whole body in its
+// error, and keyless must not pass it on.
+func TestCanaryUnreadableAnswer(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"bad expires_in", `{"token_type":"Bearer","expires_in":{"x":1},"access_token":"` + canaryAccess + `"}`},
+		{"bad token_type", `{"token_type":5,"expires_in":3599,"access_token":"` + canaryAccess + `"}`},
+		{"echoed assertion", `{"token_type":"Bearer","expires_in":[1],"access_token":"` + canaryAccess + `","id_token":"` + canaryOIDC + `"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeEntra(t)
+			f.fail(200, tt.body)
+			_, err := Exchange(context.Background(), f.options(), (&countingToken{}).fn, testClaims())
+			if err == nil {
+				t.Fatal("exchange succeeded")
+			}
+			shown := err.Error() + " hint: " + failure.Hint(err)
+			for _, s := range []string{canaryAccess, canaryAccess[:16], canaryOIDC[len(canaryOIDC)-16:]} {
+				if strings.Contains(shown, s) {
+					t.Errorf("secret shown in %q", shown)
+				}
+			}
+			if failure.Code(err) != failure.Code(failure.ErrExchange) {
+				t.Errorf("exit code %d, want the exchange family's", failure.Code(err))
+			}
+		})
+	}
+}

@@ -171,6 +171,14 @@ func exchangeError(ctx context.Context, err error, o Options, s settings, c clai
 		return failure.Mark(family, &exchangeErr{msg: msg, entra: ee, kinds: x.kinds}, hint)
 	}
 
+	// MSAL quotes the whole body of an answer it cannot decode, and a 200
+	// answer holds the access token: say only that it was unreadable.
+	var bad msalerrors.InvalidJsonErr
+	if errors.As(err, &bad) {
+		return failure.New(failure.ErrExchange, "check azure-authority-host: it must be Entra's base URL, such as https://login.microsoftonline.com",
+			"%s: Entra at %s sent an answer that is not the JSON expected", where, s.host)
+	}
+
 	cause := innermost(err)
 	var ue *url.Error
 	if errors.As(err, &ue) {
