@@ -69,6 +69,9 @@ func Detect(env environ.Env, opts Options) (Source, error) {
 	if opts.TokenFile != "" && opts.TokenEnv != "" {
 		return nil, failure.Usage("give one of them", "use --token-file or --token-env, not both")
 	}
+	if err := checkNames(opts); err != nil {
+		return nil, err
+	}
 	gitlab := environ.Get(env, EnvGitLabCI) == "true"
 	switch {
 	case opts.TokenFile != "":
