@@ -137,6 +137,13 @@ func notice(w io.Writer, tc tokenClaims) {
 
 // load gets the token, decodes it and verifies it as far as it can.
 func (r tokenRun) load(ctx context.Context) (tokenClaims, error) {
+	// As login does: a bad --issuer is bad input, not a reason to print the
+	// claims unverified.
+	for _, iss := range r.in.Issuers {
+		if err := verify.CheckIssuerURL(iss); err != nil {
+			return tokenClaims{}, failure.Mark(failure.ErrUsage, fmt.Errorf("--issuer %s: %w", iss, err), "an issuer is an https URL such as https://token.actions.githubusercontent.com")
+		}
+	}
 	env := r.rt.Env
 	if env == nil {
 		env = environ.Map{}
