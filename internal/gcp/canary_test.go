@@ -44,6 +44,12 @@ func TestCanary(t *testing.T) {
 			o.AccessBoundary = filepath.Join("testdata", "boundary", "rules-list.json")
 			f.failDownscope(400, echo)
 		}},
+		{"down-scoping answers 201 with a token", func(o *Options, f *fakeGoogle) {
+			// The library takes only 200 for success and quotes any other
+			// answer whole, a token included.
+			o.AccessBoundary = filepath.Join("testdata", "boundary", "rules-list.json")
+			f.failDownscope(201, `{"access_token":"downscoped-`+canary+`-token","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":3600}`)
+		}},
 		{"STS answers garbage", func(o *Options, f *fakeGoogle) {
 			f.failSTS(400, "subject-"+canary+"-1")
 		}},

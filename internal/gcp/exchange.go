@@ -367,7 +367,13 @@ func (x *exchanger) downscope(ctx context.Context, tok secret.String, exp time.T
 		a := x.rec.take()
 		switch {
 		case a == nil:
-			return secret.String{}, time.Time{}, failure.New(failure.ErrExchange, "", "gcp: access boundary: unexpected answer: %s", x.sc.clean(err.Error(), maxMessage))
+			// The library quotes an answer other than 200 whole, and a 2xx
+			// one (not recorded as a failure) holds the new token.
+			msg, _, quoted := strings.Cut(err.Error(), "Server responded:")
+			if quoted {
+				msg += "(the answer is not shown)"
+			}
+			return secret.String{}, time.Time{}, failure.New(failure.ErrExchange, "", "gcp: access boundary: unexpected answer: %s", x.sc.clean(msg, maxMessage))
 		case a.err != nil:
 			return secret.String{}, time.Time{}, networkFailure("access boundary", a, x.sc, "check the runner's network, or --gcp-sts-endpoint")
 		default:
