@@ -159,7 +159,7 @@ func loginCommand(s streams) *cli.Command {
 		Flags: flags(s.env, loginOptions),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if cmd.Args().Len() > 0 {
-				return failure.Usage("to run a command with the credentials, use keyless exec [options] -- CMD", "login takes no arguments, got %q", cmd.Args().First())
+				return failure.Usage("to run a command with the credentials, use keyless exec [options] -- CMD", "login takes no arguments, got %d (not repeated: a token pasted here must not reach the log)", cmd.Args().Len())
 			}
 			return app.Login(ctx, runtimeFor(s), loginOptionsFrom(cmd))
 		},
