@@ -28,8 +28,14 @@ func checkCommand(s streams) *cli.Command {
 			"Exit status: 0 allowed, 1 denied, 2 bad input, 3 no token, 4 token not valid, 6 network.",
 		// A gcp target holds a comma (PROVIDER,SERVICE_ACCOUNT).
 		DisableSliceFlagSeparator: true,
-		Flags:                     append(checkFlags(s.env), tokenInputFlags(s.env)...),
+		Flags:                     append(checkFlags(s.env), tokenInputFlags(s.env, "timeout")...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			// A token is verified online: the run needs a deadline, as login has.
+			if d := cmd.Duration("timeout"); d > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, d)
+				defer cancel()
+			}
 			o := checkOptionsFrom(cmd, s)
 			withCheckToken(cmd, s, &o)
 			return app.Check(ctx, o, s.out)

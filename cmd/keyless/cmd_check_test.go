@@ -1,6 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -91,5 +96,24 @@ func TestCheckCanary(t *testing.T) {
 		if strings.Contains(out+errOut, canary) {
 			t.Fatalf("%v: output holds a secret:\n%s%s", args, out, errOut)
 		}
+	}
+}
+
+func TestCheckTimeoutEndsAnIssuerThatNeverAnswers(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hang.Close()
+	part := func(v string) string { return base64.RawURLEncoding.EncodeToString([]byte(v)) }
+	tok := part(`{"alg":"RS256","kid":"k1"}`) + "." + part(`{"iss":"`+hang.URL+`","sub":"x","aud":"sts.amazonaws.com","exp":4102444800}`) + "." + part("sig")
+	file := filepath.Join(t.TempDir(), "token.jwt")
+	if err := os.WriteFile(file, []byte(tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, nil, "", "check", "--policy", "../../policies/github-deploy.yaml",
+		"--token-file", file, "--issuer", hang.URL, "--timeout", "100ms")
+	if code != 6 {
+		t.Fatalf("exit %d, want 6 (network)\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, tok) || strings.Contains(out+errOut, part("sig")) {
+		t.Fatal("the token was printed")
 	}
 }
