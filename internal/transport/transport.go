@@ -72,7 +72,26 @@ func (o Options) withDefaults() Options {
 // The client itself has no overall timeout: the caller's context is the
 // run's deadline, and each attempt has its own Timeout.
 func Client(o Options) *http.Client {
-	return &http.Client{Transport: New(o)}
+	return &http.Client{Transport: New(o), CheckRedirect: checkRedirect}
+}
+
+// ErrRedirect refuses to follow a redirect that would send a request body
+// (a token exchange's form, which holds the OIDC token) to another place.
+var ErrRedirect = errors.New("refusing to follow a redirect of a request with a body")
+
+// checkRedirect follows redirects of plain GETs (discovery, keys; Go drops
+// the Authorization header across hosts) and nothing else: a 307 or 308
+// would replay a POST's body, the job's token in it, to wherever the
+// Location points.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	if first.Method != http.MethodGet || first.GetBody != nil || first.ContentLength > 0 {
+		return fmt.Errorf("%w: %s %s answered with a redirect to %s", ErrRedirect, first.Method, first.URL.Host, req.URL.Host)
+	}
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	return nil
 }
 
 // New returns the retrying, bounding RoundTripper.

@@ -147,3 +147,34 @@ func TestUntrustedIsNotRetried(t *testing.T) {
 		t.Fatal("hint")
 	}
 }
+
+func TestRedirects(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if len(body) > 0 {
+			leaked.Add(1)
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL, http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	c := Client(Options{Sleep: instant})
+
+	post, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, redirect.URL, strings.NewReader("subject_token=secret"))
+	if _, err := c.Do(post); !errors.Is(err, ErrRedirect) {
+		t.Fatalf("POST redirect: err = %v", err)
+	}
+	if leaked.Load() != 0 {
+		t.Fatal("the body was replayed to the redirect's target")
+	}
+	get, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, redirect.URL, nil)
+	resp, err := c.Do(get)
+	if err != nil {
+		t.Fatalf("GET redirect: %v", err)
+	}
+	resp.Body.Close()
+}
