@@ -206,3 +206,20 @@ func TestLoginDeniedWritesNothing(t *testing.T) {
 		t.Errorf("stdout on denial: %q", stdout)
 	}
 }
+
+func TestLoginUnknownFormatBeforeAnyExchange(t *testing.T) {
+	j := newGitHubJob(t, allowDeployRule)
+	sts := stsfake.New()
+	defer sts.Close()
+	code, stdout, stderr := runCLI(t, j.env, "", "login", "--policy", j.policy, "--format", "yaml",
+		"--aws-role", "arn:aws:iam::111122223333:role/deploy", "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2 (bad input)\n%s", code, stderr)
+	}
+	if len(sts.Calls()) != 0 {
+		t.Error("STS was called although the format was unknown")
+	}
+	if !strings.Contains(stderr, `unknown format "yaml"`) || !strings.Contains(stderr, "hint: use --format github") || stdout != "" {
+		t.Errorf("stdout %q, stderr:\n%s", stdout, stderr)
+	}
+}

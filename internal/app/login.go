@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -225,6 +226,15 @@ func (r *run) runOutputs() []handover.Var {
 // Login is `keyless login`: the credentials go to the job as --format says.
 func Login(ctx context.Context, rt Runtime, opts LoginOptions) error {
 	prog := &progress{w: rt.Stderr, debug: opts.Debug}
+	format := opts.Format
+	if format == "" {
+		format = sink.DefaultFormat(rt.Env)
+	}
+	// A mistyped --format is bad input: say so before any cloud mints
+	// credentials that would only be thrown away.
+	if !slices.Contains(sink.Formats, format) && format != sink.FormatNone {
+		return failure.Usage("use --format "+strings.Join(sink.Formats, ", --format "), "unknown format %q", format)
+	}
 	ctx, cancel := withDeadline(ctx, opts.Timeout)
 	defer cancel()
 	r, err := prepare(ctx, rt, opts, prog)
@@ -233,10 +243,6 @@ func Login(ctx context.Context, rt Runtime, opts LoginOptions) error {
 	}
 	if err := r.loginAzureCLI(ctx, prog); err != nil {
 		return err
-	}
-	format := opts.Format
-	if format == "" {
-		format = sink.DefaultFormat(rt.Env)
 	}
 	err = sink.Deliver(ctx, r.sets, r.runOutputs(), sink.Options{
 		Format:            format,
