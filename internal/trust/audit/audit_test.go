@@ -75,6 +75,7 @@ func TestAudit(t *testing.T) {
 		{"gcp-shared-audience.json", GCPProvider, trust.Caution, []string{"shared-audience"}},
 		{"azure-safe.json", AzureFederated, trust.Safe, nil},
 		{"azure-flexible-safe.json", AzureFederated, trust.Safe, nil},
+		{"azure-rendered-safe.json", AzureFederated, trust.Safe, nil}, // keyless trust render azure --format json
 		{"azure-leading-wildcard.json", AzureFederated, trust.Dangerous, []string{"leading-wildcard"}},
 		{"azure-pull-request.json", AzureFederated, trust.Caution, []string{"pull-request"}},
 		{"azure-shared-audience.json", AzureFederated, trust.Caution, []string{"shared-audience"}},

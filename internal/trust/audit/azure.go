@@ -25,6 +25,9 @@ func isAzureCredential(v any) bool {
 
 func azureCredentials(v any) []map[string]any {
 	if m, ok := obj(v); ok {
+		if apps, ok := m["applications"].([]any); ok {
+			return renderedCredentials(apps)
+		}
 		if l, ok := m["value"].([]any); ok {
 			v = l
 		} else if isAzureCredential(m) {
@@ -42,6 +45,30 @@ func azureCredentials(v any) []map[string]any {
 		}
 		m, _ := obj(e)
 		out = append(out, m)
+	}
+	return out
+}
+
+// renderedCredentials reads what keyless trust render azure --format json
+// prints: {"applications": [{"federatedIdentityCredentials": [...]}]}.
+func renderedCredentials(apps []any) []map[string]any {
+	var out []map[string]any
+	for _, a := range apps {
+		app, ok := obj(a)
+		if !ok {
+			return nil
+		}
+		l, ok := app["federatedIdentityCredentials"].([]any)
+		if !ok {
+			return nil
+		}
+		for _, e := range l {
+			if !isAzureCredential(e) {
+				return nil
+			}
+			m, _ := obj(e)
+			out = append(out, m)
+		}
 	}
 	return out
 }
