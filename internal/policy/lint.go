@@ -225,11 +225,14 @@ func lintRule(r *rule) []Finding {
 	// Deploy-like grants open to code from outside the protected branch.
 	if deployLike(r) {
 		events := eventConditions(r)
-		if len(events) == 0 {
+		switch {
+		case len(events) == 0 && pl == Generic:
+			// A generic issuer has no events to restrict: the fix would not load.
+		case len(events) == 0:
 			add(SeverityWarning, LintUntrustedEvent, 0,
 				"add event: [push, workflow_dispatch] (GitHub) or event: [push, web] (GitLab)",
 				"a deploy-like grant with no event restriction: %s runs can match", untrustedEventDescription)
-		} else {
+		default:
 			for _, ev := range untrustedEvents {
 				if admits(events, ev) && (ev != "pull_request" || !refBound(r)) {
 					add(SeverityError, LintUntrustedEvent, lineOf(r, eventClaims...),

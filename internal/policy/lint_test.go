@@ -61,6 +61,7 @@ func TestLint(t *testing.T) {
 		{"deploy open to merge requests", "gitlab", "repository: acme/api\nenvironment: production\nrunner: gitlab-hosted\nevent: [push, merge_request_event]", role, LintUntrustedEvent, SeverityError},
 		{"pull_request closed by a branch binding", "github", "repository: acme/api\nbranch: main\nrunner: github-hosted\nevent: [push, pull_request]", deployRole, LintUntrustedEvent, ""},
 		{"read-only grant may serve pull requests", "github", "repository: acme/api\nevent: [push, pull_request]", role, LintUntrustedEvent, ""},
+		{"generic issuer has no event concept", "corp", "sub: svc-deploy", deployRole, LintUntrustedEvent, ""},
 		{"deploy by role name", "github", "repository: acme/api", `{aws: [{role: "arn:aws:iam::111122223333:role/prod-deployer"}]}`, LintUntrustedEvent, SeverityWarning},
 		{"self-hosted runners allowed", "github", "repository: acme/api\nenvironment: production\nevent: push", role, LintSelfHostedRunner, SeverityWarning},
 		{"self-hosted runners chosen", "gitlab", "repository: acme/api\nenvironment: production\nevent: push\nrunner: self-hosted", role, LintSelfHostedRunner, SeverityInfo},
