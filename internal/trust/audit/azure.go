@@ -34,19 +34,7 @@ func azureCredentials(v any) []map[string]any {
 			return []map[string]any{m}
 		}
 	}
-	l, ok := v.([]any)
-	if !ok || len(l) == 0 {
-		return nil
-	}
-	out := make([]map[string]any, 0, len(l))
-	for _, e := range l {
-		if !isAzureCredential(e) {
-			return nil
-		}
-		m, _ := obj(e)
-		out = append(out, m)
-	}
-	return out
+	return allOf(v, isAzureCredential)
 }
 
 // renderedCredentials reads what keyless trust render azure --format json
@@ -58,17 +46,11 @@ func renderedCredentials(apps []any) []map[string]any {
 		if !ok {
 			return nil
 		}
-		l, ok := app["federatedIdentityCredentials"].([]any)
-		if !ok {
+		creds := allOf(app["federatedIdentityCredentials"], isAzureCredential)
+		if creds == nil {
 			return nil
 		}
-		for _, e := range l {
-			if !isAzureCredential(e) {
-				return nil
-			}
-			m, _ := obj(e)
-			out = append(out, m)
-		}
+		out = append(out, creds...)
 	}
 	return out
 }

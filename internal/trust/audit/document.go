@@ -206,6 +206,25 @@ func obj(v any) (map[string]any, bool) {
 	return m, ok
 }
 
+// allOf returns the objects of a non-empty list whose every element passes
+// is (a provider, a credential), else nil: a list that mixes kinds is not a
+// document this package recognizes.
+func allOf(v any, is func(any) bool) []map[string]any {
+	l, ok := v.([]any)
+	if !ok || len(l) == 0 {
+		return nil
+	}
+	out := make([]map[string]any, 0, len(l))
+	for _, e := range l {
+		if !is(e) {
+			return nil
+		}
+		m, _ := obj(e)
+		out = append(out, m)
+	}
+	return out
+}
+
 // strs reads a string or a list of strings (IAM allows either everywhere).
 func strs(v any) []string {
 	switch x := v.(type) {

@@ -28,19 +28,7 @@ func gcpProviders(v any) []map[string]any {
 			return []map[string]any{m}
 		}
 	}
-	l, ok := v.([]any)
-	if !ok || len(l) == 0 {
-		return nil
-	}
-	var out []map[string]any
-	for _, e := range l {
-		if !isGCPProvider(e) {
-			return nil
-		}
-		m, _ := obj(e)
-		out = append(out, m)
-	}
-	return out
+	return allOf(v, isGCPProvider)
 }
 
 func isGCP(v any) bool { return len(gcpProviders(v)) > 0 }
