@@ -464,6 +464,21 @@ func isLiteralRegex(v string) bool {
 }
 
 func topLevelAlternation(v string) bool {
+	return anyBare(v, func(i, depth int) bool { return v[i] == '|' && depth == 0 })
+}
+
+// unescapedDot finds a '.' outside a class that is not followed by a
+// quantifier: most likely meant as a literal dot ("deploy.yml").
+func unescapedDot(v string) bool {
+	return anyBare(v, func(i, _ int) bool {
+		return v[i] == '.' && (i+1 >= len(v) || !strings.ContainsRune("*+?{", rune(v[i+1])))
+	})
+}
+
+// anyBare reports whether f holds for a byte of the regular expression v
+// that is neither escaped nor inside a character class, given its group
+// depth.
+func anyBare(v string, f func(i, depth int) bool) bool {
 	depth, inClass := 0, false
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
@@ -475,34 +490,14 @@ func topLevelAlternation(v string) bool {
 			}
 		case c == '[':
 			inClass = true
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-		case c == '|' && depth == 0:
-			return true
-		}
-	}
-	return false
-}
-
-// unescapedDot finds a '.' outside a class that is not followed by a
-// quantifier: most likely meant as a literal dot ("deploy.yml").
-func unescapedDot(v string) bool {
-	inClass := false
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '\\':
-			i++
-		case inClass:
-			if c == ']' {
-				inClass = false
-			}
-		case c == '[':
-			inClass = true
-		case c == '.':
-			if i+1 >= len(v) || !strings.ContainsRune("*+?{", rune(v[i+1])) {
+		default:
+			if f(i, depth) {
 				return true
+			}
+			if c == '(' {
+				depth++
+			} else if c == ')' {
+				depth--
 			}
 		}
 	}
