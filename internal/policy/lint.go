@@ -494,9 +494,10 @@ func anyBare(v string, f func(i, depth int) bool) bool {
 			if f(i, depth) {
 				return true
 			}
-			if c == '(' {
+			switch c {
+			case '(':
 				depth++
-			} else if c == ')' {
+			case ')':
 				depth--
 			}
 		}
