@@ -315,13 +315,7 @@ func TestCredentialProcessGCP(t *testing.T) {
 // running the same binary to mint a fresh OIDC token each time the last
 // access token is too old. It skips where gcloud is missing or cannot start.
 func TestGcloudRefreshesThroughLoginFile(t *testing.T) {
-	gcloud, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("gcloud is not installed")
-	}
-	if testing.Short() {
-		t.Skip("gcloud is slow to start")
-	}
+	gcloud := gcpfake.Gcloud(t)
 	bin := keylessBinary(t)
 	j := newGitHubJob(t, allowGCPRule)
 	g := newGoogle(t)
@@ -331,17 +325,15 @@ func TestGcloudRefreshesThroughLoginFile(t *testing.T) {
 	g.SALifetime = time.Minute
 
 	home := t.TempDir()
-	base := map[string]string{
-		"PATH":                                  os.Getenv("PATH"),
-		"CLOUDSDK_CONFIG":                       filepath.Join(home, "gcloud"),
-		"CLOUDSDK_CORE_DISABLE_PROMPTS":         "1",
-		"CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
-		"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
-		"CLOUDSDK_CORE_CHECK_GCE_METADATA":                "false",
+	base := gcpfake.GcloudEnv(home)
+	for k, v := range map[string]string{
+		"PATH": os.Getenv("PATH"),
 		// Nothing may leave the machine: any real host goes to a dead proxy.
 		"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
 		"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
 		"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+	} {
+		base[k] = v
 	}
 	if err := runGcloud(t, gcloud, processEnv(base), "version"); err != nil {
 		t.Skipf("gcloud cannot start here: %v", err)
@@ -495,13 +487,7 @@ func clip(s string) string {
 // the credential file for one command; gcloud refreshes through it with the
 // job's id_tokens: token, and the file goes when the command ends.
 func TestExecGcloudInSimulatedGitLabJob(t *testing.T) {
-	gcloud, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("gcloud is not installed")
-	}
-	if testing.Short() {
-		t.Skip("gcloud is slow to start")
-	}
+	gcloud := gcpfake.Gcloud(t)
 	bin := keylessBinary(t)
 	job := newGitLabJob(t, "https://iam.googleapis.com/"+gcpProvider)
 	g := newGoogle(t)
@@ -512,12 +498,10 @@ func TestExecGcloudInSimulatedGitLabJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	gcloudHome := t.TempDir()
-	env := append(append([]string(nil), job.env...),
-		"CLOUDSDK_CONFIG="+filepath.Join(gcloudHome, "gcloud"),
-		"CLOUDSDK_CORE_DISABLE_PROMPTS=1",
-		"CLOUDSDK_CORE_DISABLE_USAGE_REPORTING=true",
-		"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK=true",
-		"CLOUDSDK_CORE_CHECK_GCE_METADATA=false")
+	env := append([]string(nil), job.env...)
+	for k, v := range gcpfake.GcloudEnv(gcloudHome) {
+		env = append(env, k+"="+v)
+	}
 	if err := runGcloud(t, gcloud, env, "version"); err != nil {
 		t.Skipf("gcloud cannot start here: %v", err)
 	}

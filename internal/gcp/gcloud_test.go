@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/environ"
+	"github.com/keyless-dev/keyless/internal/gcp/gcpfake"
 )
 
 // TestGcloudUsesTheCredentialFile is the "simulated GitHub runner" check:
@@ -18,13 +19,7 @@ import (
 // those variables, gets tokens from the fakes through them, again once the
 // first token has expired. It skips where gcloud is not installed.
 func TestGcloudUsesTheCredentialFile(t *testing.T) {
-	gcloud, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("gcloud is not installed")
-	}
-	if testing.Short() {
-		t.Skip("gcloud is slow to start")
-	}
+	gcloud := gcpfake.Gcloud(t)
 	tests := []struct {
 		name    string
 		edit    func(*Options)
@@ -89,15 +84,9 @@ func TestGcloudUsesTheCredentialFile(t *testing.T) {
 // childEnv is the environment of a later step: the runner's variables and
 // what login exported, with gcloud kept off the network and out of $HOME.
 func childEnv(home string, runner environ.Map, exported map[string]string) []string {
-	env := map[string]string{
-		"PATH":                                  environ.Get(environ.OS(), "PATH"),
-		"HOME":                                  home,
-		"CLOUDSDK_CONFIG":                       filepath.Join(home, "gcloud"),
-		"CLOUDSDK_CORE_DISABLE_PROMPTS":         "1",
-		"CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
-		"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
-		"CLOUDSDK_CORE_CHECK_GCE_METADATA":                "false",
-	}
+	env := gcpfake.GcloudEnv(home)
+	env["PATH"] = environ.Get(environ.OS(), "PATH")
+	env["HOME"] = home
 	for k, v := range runner {
 		env[k] = v
 	}
