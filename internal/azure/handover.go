@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/environ"
@@ -23,7 +22,7 @@ type HandoverOptions struct {
 	// Executable is the keyless binary. Azure needs no refresh command: the
 	// SDKs read the token file again themselves.
 	Executable string
-	// Env is the job's environment, to keep the token out of the workspace.
+	// Env is the job's environment.
 	Env environ.Env
 }
 
@@ -126,27 +125,13 @@ func (r *Result) cloudLabel() string {
 	return r.Cloud.Name
 }
 
-// checkCredentialsDir keeps the token out of the checked-out workspace,
-// where an artifact upload, a cache or a later checkout would pick it up.
+// checkCredentialsDir needs an absolute directory, since the token file's
+// path is exported for steps that run elsewhere. Keeping it out of the
+// workspace is the sink's job, for every cloud's files alike.
 func checkCredentialsDir(h HandoverOptions) error {
 	if h.CredentialsDir == "" || !filepath.IsAbs(h.CredentialsDir) {
 		return failure.Usage("set credentials-dir to an absolute path outside the workspace, such as $RUNNER_TEMP/keyless",
 			"azure: credentials directory %q is not an absolute path", h.CredentialsDir)
-	}
-	if h.Env == nil {
-		return nil
-	}
-	dir := filepath.Clean(h.CredentialsDir)
-	for _, name := range []string{"GITHUB_WORKSPACE", "CI_PROJECT_DIR", "CI_BUILDS_DIR"} {
-		ws, ok := h.Env.Lookup(name)
-		if !ok || ws == "" || !filepath.IsAbs(ws) {
-			continue
-		}
-		ws = filepath.Clean(ws)
-		if dir == ws || strings.HasPrefix(dir, ws+string(filepath.Separator)) {
-			return failure.Usage("set credentials-dir outside the workspace, such as $RUNNER_TEMP/keyless on GitHub or a temporary directory on GitLab",
-				"azure: credentials directory %s is inside the workspace %s (%s)", dir, ws, name)
-		}
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 	if h.Env == nil {
 		h.Env = environ.Map{}
 	}
-	if err := checkDir(h.CredentialsDir, h.Env); err != nil {
+	if err := checkDir(h.CredentialsDir); err != nil {
 		return handover.Set{}, err
 	}
 	set := handover.Set{Cloud: "gcp", Identity: r.Principal, Expiration: r.Expiration}
@@ -135,23 +135,12 @@ func (r *Result) fileKey() string {
 	return hex.EncodeToString(sum[:6])
 }
 
-func checkDir(dir string, env environ.Env) error {
+func checkDir(dir string) error {
 	if dir == "" || !filepath.IsAbs(dir) {
 		return failure.New(failure.ErrOutput, "set --credentials-dir to an absolute directory outside the workspace",
 			"gcp: credentials directory %q is not an absolute path", clip(dir, 200))
 	}
-	clean := filepath.Clean(dir)
-	for _, v := range []string{"GITHUB_WORKSPACE", "CI_PROJECT_DIR"} {
-		ws := environ.Get(env, v)
-		if ws == "" || !filepath.IsAbs(ws) {
-			continue
-		}
-		ws = filepath.Clean(ws)
-		if clean == ws || strings.HasPrefix(clean, ws+string(filepath.Separator)) {
-			return failure.New(failure.ErrOutput, "choose a --credentials-dir outside the workspace (the default is under RUNNER_TEMP or the system temp dir)",
-				"gcp: credentials directory %s is inside the workspace %s, where a later step could commit or upload it", clean, ws)
-		}
-	}
+	// Keeping it out of the workspace is the sink's job, for every cloud.
 	return nil
 }
 

@@ -244,17 +244,12 @@ func TestHandoverRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws := t.TempDir()
 	tests := []struct {
 		name string
 		h    HandoverOptions
 		in   string
 	}{
 		{"relative dir", HandoverOptions{CredentialsDir: "creds", Executable: "/usr/bin/keyless"}, "not an absolute path"},
-		{"in the GitHub workspace", HandoverOptions{CredentialsDir: filepath.Join(ws, ".creds"), Executable: "/usr/bin/keyless",
-			Env: environ.Map{"GITHUB_WORKSPACE": ws}}, "inside the workspace"},
-		{"is the GitLab project dir", HandoverOptions{CredentialsDir: ws, Executable: "/usr/bin/keyless",
-			Env: environ.Map{"CI_PROJECT_DIR": ws}}, "inside the workspace"},
 		{"executable with a space", HandoverOptions{CredentialsDir: "/runner/_temp/x", Executable: "/opt/my tools/keyless"}, "split the refresh command on spaces"},
 		{"relative executable", HandoverOptions{CredentialsDir: "/runner/_temp/x", Executable: "keyless"}, "not absolute"},
 		{"quoted argument", HandoverOptions{CredentialsDir: "/runner/_temp/x", Executable: "/usr/bin/keyless", RefreshArgs: []string{`--token-env="X"`}}, "cannot pass"},

@@ -16,8 +16,11 @@ import (
 
 // workspaceVars name the directories a CI job checks out into: whatever is
 // there may be uploaded as an artifact, cached, or read by a pull request's
-// code in a later step.
-var workspaceVars = []string{"GITHUB_WORKSPACE", "CI_PROJECT_DIR"}
+// code in a later step. GitLab's CI_BUILDS_DIR holds every project's
+// checkout on a shell runner. This is the one place keyless keeps
+// credentials out of them, for every cloud: the directory here, each file
+// in Deliver.
+var workspaceVars = []string{"GITHUB_WORKSPACE", "CI_PROJECT_DIR", "CI_BUILDS_DIR"}
 
 // CredentialsDir is the directory for credential files: flag when given
 // (made absolute), else a new keyless-<random> directory under RUNNER_TEMP

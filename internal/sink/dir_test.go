@@ -40,6 +40,8 @@ func TestCredentialsDir(t *testing.T) {
 		{name: "workspace itself", env: gh, flag: ws, wantErr: true},
 		{name: "inside the workspace", env: gh, flag: filepath.Join(ws, ".keyless"), wantErr: true},
 		{name: "inside the GitLab project", env: gitlab, flag: filepath.Join(gl, "creds"), wantErr: true},
+		{name: "beside it, in the GitLab builds dir", env: environ.Map{"GITLAB_CI": "true", "CI_BUILDS_DIR": filepath.Dir(gl)},
+			flag: filepath.Join(filepath.Dir(gl), "other-project", "creds"), wantErr: true},
 		{name: "through a link", env: gh, flag: filepath.Join(link, "creds"), wantErr: runtime.GOOS != "windows"},
 		{name: "a sibling with the same prefix", env: gh, flag: ws + "-creds", wantPrefix: ws + "-creds"},
 	}
