@@ -139,10 +139,8 @@ func notice(w io.Writer, tc tokenClaims) {
 func (r tokenRun) load(ctx context.Context) (tokenClaims, error) {
 	// As login does: a bad --issuer is bad input, not a reason to print the
 	// claims unverified.
-	for _, iss := range r.in.Issuers {
-		if err := verify.CheckIssuerURL(iss); err != nil {
-			return tokenClaims{}, failure.Mark(failure.ErrUsage, fmt.Errorf("--issuer %s: %w", iss, err), "an issuer is an https URL such as https://token.actions.githubusercontent.com")
-		}
+	if err := checkIssuerFlags(r.in.Issuers); err != nil {
+		return tokenClaims{}, err
 	}
 	env := r.rt.Env
 	if env == nil {

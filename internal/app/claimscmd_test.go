@@ -180,7 +180,7 @@ func TestClaimsOutsideCI(t *testing.T) {
 		{"empty stdin", claimsCase{}, failure.CodeUsage, false, "standard input is empty"},
 		{"stdin as -", claimsCase{stdin: good, opts: app.ClaimsOptions{Token: app.TokenInput{TokenFile: "-", NoVerify: true}}}, 0, false, "on standard input"},
 		{"bad format", claimsCase{stdin: good, opts: app.ClaimsOptions{Format: "yaml"}}, failure.CodeUsage, false, "unknown format"},
-		{"plain http issuer: refused", claimsCase{stdin: good, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{"http://issuer.example"}}}}, failure.CodeUsage, false, "--issuer http://issuer.example"},
+		{"plain http issuer: refused", claimsCase{stdin: good, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{"http://issuer.example"}}}}, failure.CodeUsage, false, "--issuer: issuer http://issuer.example must use https"},
 		{"jwks missing", claimsCase{stdin: good, opts: app.ClaimsOptions{Token: app.TokenInput{JWKSFile: filepath.Join(dir, "nope")}}}, failure.CodeUsage, false, "--jwks"},
 	}
 	for _, tt := range tests {

@@ -64,10 +64,8 @@ func newSession(ctx context.Context, rt Runtime, opts LoginOptions, prog *progre
 	if s.policy != nil {
 		issuers = append(issuers, s.policy.IssuerURLs()...)
 	}
-	for _, iss := range opts.Issuers {
-		if err := verify.CheckIssuerURL(iss); err != nil {
-			return nil, failure.Mark(failure.ErrUsage, fmt.Errorf("--issuer %s: %w", iss, err), "an issuer is an https URL such as https://token.actions.githubusercontent.com")
-		}
+	if err := checkIssuerFlags(opts.Issuers); err != nil {
+		return nil, err
 	}
 	s.verifier = verify.New(verify.Options{
 		Issuers:    issuers,
@@ -294,4 +292,15 @@ func (s *session) processArgs() []string {
 		args = append(args, "--issuer="+iss)
 	}
 	return args
+}
+
+// checkIssuerFlags refuses a bad --issuer as bad input. The message names
+// the issuer as verify shows URLs: without a password, query or fragment.
+func checkIssuerFlags(issuers []string) error {
+	for _, iss := range issuers {
+		if err := verify.CheckIssuerURL(iss); err != nil {
+			return failure.Mark(failure.ErrUsage, fmt.Errorf("--issuer: %w", err), "an issuer is an https URL such as https://token.actions.githubusercontent.com")
+		}
+	}
+	return nil
 }

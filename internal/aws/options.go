@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/transport"
 )
 
 // Limits that STS enforces; checking them here turns a round trip that would
@@ -278,13 +279,13 @@ func (o Options) endpoint() (string, error) {
 	hint := "give the STS base URL, such as https://sts.us-east-1.amazonaws.com"
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", failure.Usage(hint, "aws: %s %q is not a base URL", name, v)
+		return "", failure.Usage(hint, "aws: %s %s is not a base URL", name, transport.ShowURL(v))
 	}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 	default:
-		return "", failure.Usage(hint+"; plain http is only accepted for a loopback test server", "aws: %s %q must use https", name, v)
+		return "", failure.Usage(hint+"; plain http is only accepted for a loopback test server", "aws: %s %s must use https", name, transport.ShowURL(v))
 	}
 	return strings.TrimSuffix(v, "/"), nil
 }

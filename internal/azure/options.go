@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/transport"
 )
 
 // CLIMode is the azure-cli-login setting.
@@ -140,15 +141,15 @@ func (o Options) authorityHost(c Cloud) (string, error) {
 	hint := "azure-authority-host is Entra's base URL, such as https://login.microsoftonline.com (keyless adds the tenant and the paths)"
 	u, err := url.Parse(o.AuthorityHost)
 	if err != nil {
-		return "", failure.Usage(hint, "azure: azure-authority-host %q is not a URL", o.AuthorityHost)
+		return "", failure.Usage(hint, "azure: azure-authority-host %s is not a URL", transport.ShowURL(o.AuthorityHost))
 	}
 	switch {
 	case u.Scheme != "https":
-		return "", failure.Usage(hint, "azure: azure-authority-host %q must use https", o.AuthorityHost)
+		return "", failure.Usage(hint, "azure: azure-authority-host %s must use https", transport.ShowURL(o.AuthorityHost))
 	case u.Host == "" || u.User != nil:
-		return "", failure.Usage(hint, "azure: azure-authority-host %q has no host", o.AuthorityHost)
+		return "", failure.Usage(hint, "azure: azure-authority-host %s has no host", transport.ShowURL(o.AuthorityHost))
 	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-		return "", failure.Usage(hint, "azure: azure-authority-host %q must be a base URL with no path", o.AuthorityHost)
+		return "", failure.Usage(hint, "azure: azure-authority-host %s must be a base URL with no path", transport.ShowURL(o.AuthorityHost))
 	}
 	return "https://" + strings.ToLower(u.Host), nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/transport"
 )
 
 // Token formats for Options.TokenFormat.
@@ -286,7 +287,7 @@ func validateEndpoint(name, v string) error {
 	hint := "give the service's base URL, such as https://" + strings.TrimPrefix(strings.TrimSuffix(name, "-endpoint"), "gcp-") + ".googleapis.com"
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
-		return failure.Usage(hint, "gcp: %s %q is not a base URL", name, clip(v, 200))
+		return failure.Usage(hint, "gcp: %s %s is not a base URL", name, transport.ShowURL(v))
 	}
 	switch u.Scheme {
 	case "https":
@@ -295,7 +296,7 @@ func validateEndpoint(name, v string) error {
 			return failure.Usage(hint, "gcp: %s must use https", name)
 		}
 	default:
-		return failure.Usage(hint, "gcp: %s %q is not a base URL", name, clip(v, 200))
+		return failure.Usage(hint, "gcp: %s %s is not a base URL", name, transport.ShowURL(v))
 	}
 	return nil
 }

@@ -178,3 +178,19 @@ func TestRedirects(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestShowURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://sts.us-east-1.amazonaws.com":    "https://sts.us-east-1.amazonaws.com",
+		"https://user:hunter2@sts.example.com/":  "https://***@sts.example.com/",
+		"https://sts.example.com/?token=hunter2": "https://sts.example.com/?…",
+		"https://sts.example.com/#hunter2":       "https://sts.example.com/#…",
+		"ht tp://hunter2\x7f":                    "(a value that is not a URL)",
+		"sts.example.com?x=hunter2":              "sts.example.com?…",
+	} {
+		got := ShowURL(in)
+		if got != want || strings.Contains(got, "hunter2") {
+			t.Errorf("ShowURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/keyless-dev/keyless/internal/transport"
 )
 
 // The built-in trusted issuers and where they publish keys. Knowing the JWKS
@@ -41,10 +43,10 @@ func CheckIssuerURL(s string) error {
 func checkURL(s, what string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return fmt.Errorf("%s %q is not an absolute URL", what, s)
+		return fmt.Errorf("%s %s is not an absolute URL", what, transport.ShowURL(s))
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%s %q must not have a query, fragment or user info", what, s)
+		return fmt.Errorf("%s %s must not have a query, fragment or user info", what, transport.ShowURL(s))
 	}
 	switch u.Scheme {
 	case "https":
@@ -53,9 +55,9 @@ func checkURL(s, what string) error {
 		if isLoopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("%s %q must use https (plain http is accepted only on a loopback address)", what, s)
+		return fmt.Errorf("%s %s must use https (plain http is accepted only on a loopback address)", what, transport.ShowURL(s))
 	default:
-		return fmt.Errorf("%s %q must be an https URL", what, s)
+		return fmt.Errorf("%s %s must be an https URL", what, transport.ShowURL(s))
 	}
 }
 
