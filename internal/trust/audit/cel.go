@@ -169,6 +169,10 @@ func (w *celWalker) claim(e ast.Expr) (string, bool) {
 	default:
 		return "", false
 	}
+	// An empty key names no claim: assertion[''] is not a pin on anything.
+	if name == "" {
+		return "", false
+	}
 	switch root {
 	case "assertion":
 		return name, true
@@ -189,7 +193,7 @@ func mappedClaim(src string) (string, bool) {
 		return rest, true
 	}
 	if rest, ok := strings.CutPrefix(s, "assertion['"); ok {
-		if name, ok := strings.CutSuffix(rest, "']"); ok {
+		if name, ok := strings.CutSuffix(rest, "']"); ok && name != "" {
 			return name, true
 		}
 	}
