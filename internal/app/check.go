@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/failure"
@@ -111,13 +112,13 @@ func checkFormat(f string) (bool, error) {
 	return false, failure.Usage("use --format text or --format json", "check: unknown format %q", f)
 }
 
-var claimNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.:-]*$`)
+var claimNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.:-]*$`) })
 
 func parseSets(sets []string) ([][2]string, error) {
 	out := make([][2]string, 0, len(sets))
 	for _, s := range sets {
 		name, value, ok := strings.Cut(s, "=")
-		if !ok || !claimNameRE.MatchString(name) {
+		if !ok || !claimNameRE().MatchString(name) {
 			return nil, failure.Usage("write --set CLAIM=VALUE, e.g. --set environment=production", "check: bad --set %q", s)
 		}
 		out = append(out, [2]string{name, value})
@@ -187,11 +188,13 @@ func ParseClaimsDocument(name string, data []byte) (claims.Claims, error) {
 	return c, nil
 }
 
-var jwtRE = regexp.MustCompile(`^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$`)
+var jwtRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$`)
+})
 
 func looksLikeJWT(data []byte) bool {
 	s := strings.TrimSpace(string(data))
-	return len(s) < claims.MaxSize && jwtRE.MatchString(s)
+	return len(s) < claims.MaxSize && jwtRE().MatchString(s)
 }
 
 func writeCheckHeader(w io.Writer, policyName, source string, c claims.Claims, o CheckOptions) error {

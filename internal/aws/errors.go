@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -186,11 +187,13 @@ func orUnknown(s string) string {
 }
 
 var (
-	jwtLike       = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*)?`)
-	accessKeyLike = regexp.MustCompile(`\b(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{12,}\b`)
+	jwtLike = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*)?`)
+	})
+	accessKeyLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{12,}\b`) })
 	// AWS validation messages quote the offending input: "Value 'x' at 'webIdentityToken'".
-	quotedValue = regexp.MustCompile(`(?s)Value '.*?' at '`)
-	longOpaque  = regexp.MustCompile(`[A-Za-z0-9+/=_-]{100,}`)
+	quotedValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)Value '.*?' at '`) })
+	longOpaque  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9+/=_-]{100,}`) })
 )
 
 const maxMessage = 300
@@ -204,10 +207,10 @@ func scrub(msg string, secrets ...secret.String) string {
 			msg = strings.ReplaceAll(msg, s.Reveal(), secret.Redacted)
 		}
 	}
-	msg = quotedValue.ReplaceAllString(msg, "Value "+secret.Redacted+" at '")
-	msg = jwtLike.ReplaceAllString(msg, secret.Redacted)
-	msg = accessKeyLike.ReplaceAllString(msg, secret.Redacted)
-	msg = longOpaque.ReplaceAllString(msg, secret.Redacted)
+	msg = quotedValue().ReplaceAllString(msg, "Value "+secret.Redacted+" at '")
+	msg = jwtLike().ReplaceAllString(msg, secret.Redacted)
+	msg = accessKeyLike().ReplaceAllString(msg, secret.Redacted)
+	msg = longOpaque().ReplaceAllString(msg, secret.Redacted)
 	msg = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == unicode.ReplacementChar {
 			return ' '

@@ -102,7 +102,7 @@ func FuzzReplaceSection(f *testing.F) {
 	f.Add([]byte("[profile x]\n[profile x]\n\n\n"), "x")
 	f.Add([]byte("no header\n[unterminated\n]["), "ci")
 	f.Fuzz(func(t *testing.T, existing []byte, profile string) {
-		if !profileName.MatchString(profile) {
+		if !profileName().MatchString(profile) {
 			return
 		}
 		names := []string{"profile " + profile}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/environ"
@@ -109,12 +110,16 @@ func (o Options) now() time.Time {
 var (
 	// Role ARNs are held to characters that need no shell quoting, so that a
 	// credential_process line can always end with one unquoted.
-	roleARN      = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
-	policyARN    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$`)
-	accountID    = regexp.MustCompile(`^\d{12}$`)
-	regionName   = regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]+){1,4}$`)
-	sessionChars = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	profileName  = regexp.MustCompile(`^[A-Za-z0-9_.+@-]{1,64}$`)
+	roleARN = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	})
+	policyARN = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	})
+	accountID    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d{12}$`) })
+	regionName   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]+){1,4}$`) })
+	sessionChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{2,64}$`) })
+	profileName  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.+@-]{1,64}$`) })
 )
 
 func (o Options) resolve() (plan, error) {
@@ -122,12 +127,12 @@ func (o Options) resolve() (plan, error) {
 	if o.Role == "" {
 		return p, failure.Usage("pass --aws-role arn:aws:iam::ACCOUNT:role/NAME (or KEYLESS_AWS_ROLE)", "aws: no role to assume")
 	}
-	if !roleARN.MatchString(o.Role) {
+	if !roleARN().MatchString(o.Role) {
 		return p, failure.Usage("a role ARN looks like arn:aws:iam::123456789012:role/deploy", "aws: --aws-role %q is not an IAM role ARN", o.Role)
 	}
 	p.finalRole = o.Role
 	if o.ChainRole != "" {
-		if !roleARN.MatchString(o.ChainRole) {
+		if !roleARN().MatchString(o.ChainRole) {
 			return p, failure.Usage("a role ARN looks like arn:aws:iam::123456789012:role/deploy", "aws: --aws-chain-role %q is not an IAM role ARN", o.ChainRole)
 		}
 		p.finalRole = o.ChainRole
@@ -143,14 +148,14 @@ func (o Options) resolve() (plan, error) {
 	if p.region == "" {
 		return p, failure.Usage("pass --aws-region (such as us-east-1) or set AWS_REGION; STS is called in that region and later steps use it", "aws: no region")
 	}
-	if !regionName.MatchString(p.region) || len(p.region) > 32 {
+	if !regionName().MatchString(p.region) || len(p.region) > 32 {
 		return p, failure.Usage("a region looks like us-east-1 or eu-central-1", "aws: %q is not an AWS region", p.region)
 	}
 
 	if aud := o.Audience(); strings.TrimSpace(aud) != aud || strings.ContainsAny(aud, " \t\r\n") {
 		return p, failure.Usage("the audience must match the client ID of the role's OIDC provider in IAM; the default is "+DefaultAudience, "aws: --aws-audience %q contains whitespace", aud)
 	}
-	if o.SessionName != "" && !sessionChars.MatchString(o.SessionName) {
+	if o.SessionName != "" && !sessionChars().MatchString(o.SessionName) {
 		return p, failure.Usage(`a session name has 2 to 64 characters from letters, digits and +=,.@_-; leave it out to have one built from the job's claims`, "aws: --aws-session-name %q is not a valid session name", o.SessionName)
 	}
 
@@ -165,12 +170,12 @@ func (o Options) resolve() (plan, error) {
 		return p, failure.Usage("STS accepts at most 10 managed session policies; merge some", "aws: %d --aws-policy-arns given", len(o.PolicyARNs))
 	}
 	for _, a := range o.PolicyARNs {
-		if !policyARN.MatchString(a) {
+		if !policyARN().MatchString(a) {
 			return p, failure.Usage("a managed policy ARN looks like arn:aws:iam::aws:policy/ReadOnlyAccess", "aws: --aws-policy-arns %q is not an IAM policy ARN", a)
 		}
 	}
 	for _, id := range o.AllowedAccountIDs {
-		if !accountID.MatchString(id) {
+		if !accountID().MatchString(id) {
 			return p, failure.Usage("account IDs are 12 digits, such as 123456789012", "aws: --aws-allowed-account-ids %q is not an account ID", id)
 		}
 	}
@@ -179,7 +184,7 @@ func (o Options) resolve() (plan, error) {
 			"aws: role %s is in account %s, which --aws-allowed-account-ids does not allow", p.finalRole, acct)
 	}
 
-	if o.Profile != "" && !profileName.MatchString(o.Profile) {
+	if o.Profile != "" && !profileName().MatchString(o.Profile) {
 		return p, failure.Usage("a profile name has 1 to 64 characters from letters, digits and _.+@-", "aws: --aws-profile %q is not a usable profile name", o.Profile)
 	}
 	if o.Refreshable && o.Profile == "" {

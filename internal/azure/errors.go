@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/claims"
@@ -79,12 +80,14 @@ func orDash(s string) string {
 const MaxMessage = 400
 
 var (
-	aadstsRE = regexp.MustCompile(`AADSTS(\d{1,9})`)
+	aadstsRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`AADSTS(\d{1,9})`) })
 	// jwtRE finds anything shaped like a JWT, two or three parts of one,
 	// or a lone part that is base64url JSON ("eyJ"), so that a token echoed
 	// by a server or a proxy, even cut short, is never shown.
-	jwtRE = regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(\.[A-Za-z0-9_-]*)?|eyJ[A-Za-z0-9_-]{8,}`)
-	idRE  = regexp.MustCompile(`^[0-9A-Za-z-]{1,64}$`)
+	jwtRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(\.[A-Za-z0-9_-]*)?|eyJ[A-Za-z0-9_-]{8,}`)
+	})
+	idRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Za-z-]{1,64}$`) })
 )
 
 // ParseEntraError reads the body of a failed Entra call. ok is false when
@@ -106,24 +109,24 @@ func ParseEntraError(status int, body []byte) (e *EntraError, ok bool) {
 		return e, false
 	}
 	e.Code = clean(raw.Error, 64)
-	if !idRE.MatchString(strings.ReplaceAll(e.Code, "_", "-")) {
+	if !idRE().MatchString(strings.ReplaceAll(e.Code, "_", "-")) {
 		e.Code = ""
 	}
 	if len(raw.Codes) > 0 && raw.Codes[0] > 0 {
 		e.AADSTS = raw.Codes[0]
 	}
 	desc := firstLine(raw.Description)
-	if m := aadstsRE.FindStringSubmatchIndex(desc); m != nil && m[0] == 0 {
+	if m := aadstsRE().FindStringSubmatchIndex(desc); m != nil && m[0] == 0 {
 		if n, err := strconv.Atoi(desc[m[2]:m[3]]); err == nil && e.AADSTS == 0 {
 			e.AADSTS = n
 		}
 		desc = strings.TrimLeft(desc[m[1]:], ": ")
 	}
 	e.Message = Sanitize(desc, MaxMessage)
-	if idRE.MatchString(raw.TraceID) {
+	if idRE().MatchString(raw.TraceID) {
 		e.TraceID = raw.TraceID
 	}
-	if idRE.MatchString(raw.CorrelationID) {
+	if idRE().MatchString(raw.CorrelationID) {
 		e.CorrelationID = raw.CorrelationID
 	}
 	return e, true
@@ -132,7 +135,7 @@ func ParseEntraError(status int, body []byte) (e *EntraError, ok bool) {
 // AADSTSCode finds the first AADSTS code in free text (the Azure CLI's
 // error output), or 0.
 func AADSTSCode(s string) int {
-	m := aadstsRE.FindStringSubmatch(s)
+	m := aadstsRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0
 	}
@@ -156,7 +159,7 @@ func firstLine(s string) string {
 // the clean-up, so that dropping an invisible character cannot join the
 // parts of a token back together.
 func Sanitize(s string, max int) string {
-	return failure.Clip(jwtRE.ReplaceAllString(failure.Clip(s, -1), "[redacted]"), max)
+	return failure.Clip(jwtRE().ReplaceAllString(failure.Clip(s, -1), "[redacted]"), max)
 }
 
 func clean(s string, max int) string { return failure.Clip(s, max) }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/failure"
@@ -53,12 +54,16 @@ type Options struct {
 }
 
 var (
-	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	domainRE = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$`)
+	guidRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	})
+	domainRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$`)
+	})
 )
 
 // IsGUID reports whether s is a GUID in its usual 8-4-4-4-12 form.
-func IsGUID(s string) bool { return guidRE.MatchString(s) }
+func IsGUID(s string) bool { return guidRE().MatchString(s) }
 
 // Validate checks every option before anything goes on the network.
 func (o Options) Validate() error {
@@ -113,7 +118,7 @@ func validateTenant(t string) error {
 		return failure.Usage("a federated credential belongs to one tenant: give its directory (tenant) ID",
 			"azure: azure-tenant-id %q is not a single tenant", t)
 	}
-	if IsGUID(t) || (len(t) <= 253 && domainRE.MatchString(t)) {
+	if IsGUID(t) || (len(t) <= 253 && domainRE().MatchString(t)) {
 		return nil
 	}
 	return failure.Usage("azure-tenant-id is the directory (tenant) ID, a GUID, or one of the tenant's domain names such as contoso.onmicrosoft.com",

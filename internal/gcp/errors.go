@@ -96,9 +96,9 @@ func ParseGoogleError(status int, body []byte) GoogleError {
 }
 
 var (
-	jwtRE   = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
-	ya29RE  = regexp.MustCompile(`ya29\.[A-Za-z0-9_.-]+`)
-	spaceRE = regexp.MustCompile(`\s+`)
+	jwtRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`) })
+	ya29RE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`ya29\.[A-Za-z0-9_.-]+`) })
+	spaceRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s+`) })
 )
 
 // clean makes a remote string safe to show: one line, printable, no
@@ -111,9 +111,9 @@ func clean(s string, n int) string {
 		}
 		return r
 	}, s)
-	s = jwtRE.ReplaceAllString(s, secret.Redacted)
-	s = ya29RE.ReplaceAllString(s, secret.Redacted)
-	s = strings.TrimSpace(spaceRE.ReplaceAllString(s, " "))
+	s = jwtRE().ReplaceAllString(s, secret.Redacted)
+	s = ya29RE().ReplaceAllString(s, secret.Redacted)
+	s = strings.TrimSpace(spaceRE().ReplaceAllString(s, " "))
 	if len(s) > n {
 		cut := n
 		for cut > 0 && !utf8Start(s[cut]) {

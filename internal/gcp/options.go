@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/failure"
@@ -73,7 +74,9 @@ type Options struct {
 
 // providerRE follows Google's rules: a project number, and pool and
 // provider ids of 4 to 32 lowercase letters, digits and hyphens.
-var providerRE = regexp.MustCompile(`^projects/([0-9]+)/locations/global/workloadIdentityPools/([a-z0-9-]{4,32})/providers/([a-z0-9-]{4,32})$`)
+var providerRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^projects/([0-9]+)/locations/global/workloadIdentityPools/([a-z0-9-]{4,32})/providers/([a-z0-9-]{4,32})$`)
+})
 
 // Provider is a parsed workload identity provider name.
 type Provider struct {
@@ -96,12 +99,12 @@ func ParseProvider(s string) (Provider, error) {
 		return Provider{}, failure.Usage(hint+" (gcloud iam workload-identity-pools providers describe PROVIDER --workload-identity-pool=POOL --location=global --format='value(name)')",
 			"gcp: no workload identity provider (--gcp-provider)")
 	}
-	if m := providerRE.FindStringSubmatch(s); m != nil {
+	if m := providerRE().FindStringSubmatch(s); m != nil {
 		return Provider{ProjectNumber: m[1], Pool: m[2], ID: m[3]}, nil
 	}
 	shown := clip(s, 200)
 	for _, prefix := range []string{"//iam.googleapis.com/", "https://iam.googleapis.com/"} {
-		if rest, ok := strings.CutPrefix(s, prefix); ok && providerRE.MatchString(rest) {
+		if rest, ok := strings.CutPrefix(s, prefix); ok && providerRE().MatchString(rest) {
 			return Provider{}, failure.Usage("drop the "+prefix+" prefix: keyless adds it where Google wants it",
 				"gcp: provider %q is an audience, not a provider name", shown)
 		}
@@ -126,8 +129,12 @@ func isDigits(s string) bool {
 }
 
 var (
-	serviceAccountRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,99}@[a-z0-9][a-z0-9.:-]{0,253}$`)
-	universeRE       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+	serviceAccountRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,99}@[a-z0-9][a-z0-9.:-]{0,253}$`)
+	})
+	universeRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+	})
 )
 
 func (o Options) universe() string {
@@ -197,19 +204,19 @@ func (o Options) Validate() error {
 	if _, err := ParseProvider(o.Provider); err != nil {
 		return err
 	}
-	if o.ServiceAccount != "" && !serviceAccountRE.MatchString(o.ServiceAccount) {
+	if o.ServiceAccount != "" && !serviceAccountRE().MatchString(o.ServiceAccount) {
 		return failure.Usage("give the service account's email, such as deploy@my-project.iam.gserviceaccount.com",
 			"gcp: %q is not a service account email", clip(o.ServiceAccount, 200))
 	}
 	for _, d := range o.Delegates {
-		if !serviceAccountRE.MatchString(d) {
+		if !serviceAccountRE().MatchString(d) {
 			return failure.Usage("give the delegates' emails, comma-separated", "gcp: delegate %q is not a service account email", clip(d, 200))
 		}
 	}
 	if len(o.Delegates) > 0 && o.ServiceAccount == "" {
 		return failure.Usage("set --gcp-service-account, the end of the delegation chain", "gcp: delegates need a service account to impersonate")
 	}
-	if o.Universe != "" && !universeRE.MatchString(o.Universe) {
+	if o.Universe != "" && !universeRE().MatchString(o.Universe) {
 		return failure.Usage("give a domain such as googleapis.com", "gcp: universe %q is not a domain name", clip(o.Universe, 200))
 	}
 	if strings.ContainsAny(o.TokenAudience, " \t\r\n") {
@@ -311,7 +318,7 @@ func ProjectFromServiceAccount(email string) string {
 		return ""
 	}
 	if domain == "appspot.gserviceaccount.com" {
-		if projectIDRE.MatchString(local) {
+		if projectIDRE().MatchString(local) {
 			return local
 		}
 		return ""
@@ -321,11 +328,11 @@ func ProjectFromServiceAccount(email string) string {
 		return ""
 	}
 	proj, rest, dotted := strings.Cut(host, ".")
-	if !projectIDRE.MatchString(proj) {
+	if !projectIDRE().MatchString(proj) {
 		return ""
 	}
 	if dotted {
-		if !universeRE.MatchString(rest) {
+		if !universeRE().MatchString(rest) {
 			return ""
 		}
 		return rest + ":" + proj
@@ -335,7 +342,7 @@ func ProjectFromServiceAccount(email string) string {
 
 // projectIDRE is Google's project id rule: 6 to 30 lowercase letters,
 // digits and hyphens, starting with a letter, not ending with a hyphen.
-var projectIDRE = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+var projectIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`) })
 
 // LoadAccessBoundary reads the rules from JSON text or from a file.
 func LoadAccessBoundary(v string) (*AccessBoundary, error) {

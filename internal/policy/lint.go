@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -347,8 +348,8 @@ func refBound(r *rule) bool {
 }
 
 var (
-	alnumBefore   = regexp.MustCompile(`[A-Za-z0-9]\*`)
-	alnumBeforeRE = regexp.MustCompile(`[A-Za-z0-9]\.[*+]`)
+	alnumBefore   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9]\*`) })
+	alnumBeforeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9]\.[*+]`) })
 )
 
 func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, string, int, string, string, ...any)) {
@@ -398,13 +399,13 @@ func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, st
 				"start the pattern with the literal text you expect",
 				"%s %q starts with a wildcard: it matches values that merely end the right way", c.key, v)
 		}
-		if m.Kind == KindGlob && alnumBefore.MatchString(v) {
+		if m.Kind == KindGlob && alnumBefore().MatchString(v) {
 			add(SeverityWarning, LintPrefixNoDelimiter, c.line,
 				"end the literal part with a delimiter (release/*, app-*), or use a regex such as v[0-9]+(\\.[0-9]+)*",
 				"%s %q: a wildcard right after a letter or digit also admits longer names (app* admits app-evil)", c.key, v)
 		}
 		if m.Kind == KindRegex {
-			if alnumBeforeRE.MatchString(v) {
+			if alnumBeforeRE().MatchString(v) {
 				add(SeverityWarning, LintPrefixNoDelimiter, c.line,
 					"end the literal part with a delimiter before .* (release/.*), or be specific ([0-9]+)",
 					"%s regex %q: .* right after a letter or digit also admits longer names", c.key, v)

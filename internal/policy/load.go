@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -232,12 +233,20 @@ func (l *loader) matchValue(n *yaml.Node, where string) (string, error) {
 }
 
 var (
-	nameRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	awsRoleRE     = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
-	gcpProviderRE = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{1,63}/providers/[a-z0-9-]{1,63}$`)
-	gcpSARE       = regexp.MustCompile(`^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
-	guidRE        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	tenantRE      = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$`)
+	nameRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
+	awsRoleRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	})
+	gcpProviderRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{1,63}/providers/[a-z0-9-]{1,63}$`)
+	})
+	gcpSARE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`) })
+	guidRE  = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	})
+	tenantRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$`)
+	})
 )
 
 func (l *loader) policy(doc *yaml.Node) (*Policy, error) {
@@ -325,7 +334,7 @@ func (l *loader) issuers(p *Policy, n *yaml.Node) error {
 	for _, kv := range kvs {
 		name := kv[0].Value
 		where := "issuers." + name
-		if !nameRE.MatchString(name) {
+		if !nameRE().MatchString(name) {
 			return l.errAt(kv[0], where, "use letters, digits, '.', '_' and '-'", "bad issuer name %q", name)
 		}
 		is := issuer{name: name, line: kv[0].Line}
@@ -435,7 +444,7 @@ func (l *loader) rule(p *Policy, n *yaml.Node, i int) (*rule, error) {
 			if err != nil {
 				return nil, err
 			}
-			if !nameRE.MatchString(s) {
+			if !nameRE().MatchString(s) {
 				return nil, l.errAt(kv[1], where+".name", "use up to 64 letters, digits, '.', '_' and '-', starting with a letter or digit", "bad rule name %q", s)
 			}
 			r.name = s
@@ -681,7 +690,7 @@ func (l *loader) awsGrant(n *yaml.Node, where string) (AWSGrant, error) {
 			if err != nil {
 				return a, err
 			}
-			if !awsRoleRE.MatchString(s) {
+			if !awsRoleRE().MatchString(s) {
 				return a, l.errAt(kv[1], where+".role", "write the role ARN, arn:aws:iam::123456789012:role/NAME", "%q is not an IAM role ARN", s)
 			}
 			a.Role = s
@@ -749,7 +758,7 @@ func (l *loader) gcpGrant(n *yaml.Node, where string) (GCPGrant, error) {
 				return g, err
 			}
 			s = NormalizeProvider(s)
-			if !gcpProviderRE.MatchString(s) {
+			if !gcpProviderRE().MatchString(s) {
 				return g, l.errAt(kv[1], where+".provider", "write projects/PROJECT_NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER (the project number, not its id)", "%q is not a workload identity provider name", s)
 			}
 			g.Provider = s
@@ -758,7 +767,7 @@ func (l *loader) gcpGrant(n *yaml.Node, where string) (GCPGrant, error) {
 			if err != nil {
 				return g, err
 			}
-			if !gcpSARE.MatchString(s) {
+			if !gcpSARE().MatchString(s) {
 				return g, l.errAt(kv[1], where+".service-account", "write the service account's email, NAME@PROJECT.iam.gserviceaccount.com", "%q is not a service account email", s)
 			}
 			g.ServiceAccount = s
@@ -784,17 +793,17 @@ func (l *loader) azureGrant(n *yaml.Node, where string) (AzureGrant, error) {
 		}
 		switch kv[0].Value {
 		case "tenant-id":
-			if !tenantRE.MatchString(s) {
+			if !tenantRE().MatchString(s) {
 				return z, l.errAt(kv[1], w, "write the directory (tenant) ID, a GUID", "%q is not a tenant ID", s)
 			}
 			z.TenantID = s
 		case "client-id":
-			if !guidRE.MatchString(s) {
+			if !guidRE().MatchString(s) {
 				return z, l.errAt(kv[1], w, "write the application (client) ID, a GUID", "%q is not a client ID", s)
 			}
 			z.ClientID = s
 		case "subscription-id":
-			if !guidRE.MatchString(s) {
+			if !guidRE().MatchString(s) {
 				return z, l.errAt(kv[1], w, "write the subscription ID, a GUID", "%q is not a subscription ID", s)
 			}
 			z.SubscriptionID = s

@@ -73,23 +73,23 @@ func ParseTarget(s string) (Target, error) {
 	}
 	switch Cloud(cloud) {
 	case AWS:
-		if !awsRoleRE.MatchString(rest) {
+		if !awsRoleRE().MatchString(rest) {
 			return Target{}, failure.Usage(targetHint, "target %q: not an IAM role ARN", s)
 		}
 		return AWSTarget(rest), nil
 	case GCP:
 		prov, sa, _ := strings.Cut(rest, ",")
 		t := GCPTarget(prov, sa)
-		if !gcpProviderRE.MatchString(t.Provider) {
+		if !gcpProviderRE().MatchString(t.Provider) {
 			return Target{}, failure.Usage(targetHint, "target %q: not a workload identity provider name", s)
 		}
-		if sa != "" && !gcpSARE.MatchString(sa) {
+		if sa != "" && !gcpSARE().MatchString(sa) {
 			return Target{}, failure.Usage(targetHint, "target %q: %q is not a service account email", s, sa)
 		}
 		return t, nil
 	case Azure:
 		tenant, client, ok := strings.Cut(rest, "/")
-		if !ok || !tenantRE.MatchString(tenant) || !guidRE.MatchString(client) {
+		if !ok || !tenantRE().MatchString(tenant) || !guidRE().MatchString(client) {
 			return Target{}, failure.Usage(targetHint, "target %q: expected azure:TENANT_ID/CLIENT_ID", s)
 		}
 		return AzureTarget(tenant, client), nil

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/environ"
@@ -69,8 +70,8 @@ func ChildEnv(sets []handover.Set) map[string]string {
 }
 
 var (
-	envName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	outputName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+	envName    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
+	outputName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`) })
 )
 
 // plan is what one delivery writes, gathered and checked before anything is.
@@ -223,7 +224,7 @@ func newPlan(sets []handover.Set, extra []handover.Var, o Options) (*plan, error
 	envSeen := map[string]string{}
 	outSeen := map[string]string{}
 	addOutput := func(dst *[]handover.Var, v handover.Var) error {
-		if !outputName.MatchString(v.Name) {
+		if !outputName().MatchString(v.Name) {
 			return internalf("output name %q is not valid", v.Name)
 		}
 		if prev, ok := outSeen[v.Name]; ok {
@@ -238,7 +239,7 @@ func newPlan(sets []handover.Set, extra []handover.Var, o Options) (*plan, error
 	}
 	for _, s := range sets {
 		for _, v := range s.Env {
-			if !envName.MatchString(v.Name) {
+			if !envName().MatchString(v.Name) {
 				return nil, internalf("%s: variable name %q is not valid", s.Cloud, v.Name)
 			}
 			if prev, ok := envSeen[v.Name]; ok {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/trust"
@@ -46,7 +47,7 @@ type IAMStatement struct {
 	Condition map[string]map[string][]string `json:"Condition,omitempty"`
 }
 
-var roleARN = regexp.MustCompile(`^arn:([a-z-]+):iam::([0-9]{12}):role/(.+)$`)
+var roleARN = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^arn:([a-z-]+):iam::([0-9]{12}):role/(.+)$`) })
 
 // AWS renders one trust policy per granted role.
 func AWS(views []policy.RuleView, names []string, o AWSOptions) ([]AWSPolicy, []Note, error) {
@@ -132,7 +133,7 @@ func providerARN(o AWSOptions, role, issuer string) (string, error) {
 		return o.ProviderARN, nil
 	}
 	partition, account := "aws", o.AccountID
-	if m := roleARN.FindStringSubmatch(role); m != nil {
+	if m := roleARN().FindStringSubmatch(role); m != nil {
 		partition = m[1]
 		if account == "" {
 			account = m[2]
@@ -346,7 +347,7 @@ func WriteAWSJSON(ps []AWSPolicy) ([]byte, error) {
 		roles := make([]any, len(ps))
 		for i, p := range ps {
 			name := p.Role
-			if m := roleARN.FindStringSubmatch(p.Role); m != nil {
+			if m := roleARN().FindStringSubmatch(p.Role); m != nil {
 				name = m[3]
 			}
 			roles[i] = map[string]any{"RoleName": name, "Arn": p.Role, "AssumeRolePolicyDocument": p.Document}
@@ -364,7 +365,7 @@ func WriteAWSTerraform(ps []AWSPolicy) []byte {
 			b.WriteString("\n")
 		}
 		name := tfName(p.Role)
-		if m := roleARN.FindStringSubmatch(p.Role); m != nil {
+		if m := roleARN().FindStringSubmatch(p.Role); m != nil {
 			name = tfName(m[3])
 		}
 		fmt.Fprintf(&b, "# Trust policy of %s (rules: %s).\n", p.Role, strings.Join(p.Rules, ", "))

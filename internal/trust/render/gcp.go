@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/trust"
@@ -52,7 +53,9 @@ type DirectGrant struct {
 	Member string `json:"member"`
 }
 
-var providerName = regexp.MustCompile(`^projects/([^/]+)/locations/global/workloadIdentityPools/([^/]+)/providers/([^/]+)$`)
+var providerName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^projects/([^/]+)/locations/global/workloadIdentityPools/([^/]+)/providers/([^/]+)$`)
+})
 
 // GCP renders each granted provider.
 func GCP(views []policy.RuleView, names []string, o GCPOptions) ([]GCPProvider, []Note, error) {
@@ -93,7 +96,7 @@ func GCP(views []policy.RuleView, names []string, o GCPOptions) ([]GCPProvider, 
 
 func gcpProvider(name string, rules, deny []rule, o GCPOptions) (GCPProvider, []Note, error) {
 	p := GCPProvider{Name: name, ProjectNumber: o.ProjectNumber, Pool: o.Pool, ProviderID: o.ProviderID}
-	if m := providerName.FindStringSubmatch(name); m != nil {
+	if m := providerName().FindStringSubmatch(name); m != nil {
 		if p.ProjectNumber == "" {
 			p.ProjectNumber = m[1]
 		}
@@ -218,9 +221,9 @@ func members(pool, repoClaim string, r rule) []string {
 	return []string{pool + "/*"}
 }
 
-var attrName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,99}$`)
+var attrName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_]{0,99}$`) })
 
-func validAttribute(s string) bool { return attrName.MatchString(s) }
+func validAttribute(s string) bool { return attrName().MatchString(s) }
 
 // celRule writes one rule as CEL. An allow rule drops the parts CEL cannot
 // see (looser); a deny rule that has any such part is dropped whole, since
@@ -256,7 +259,7 @@ func celRule(r rule, deny bool, used map[string]bool) (string, []Note) {
 }
 
 func celClaim(name string) string {
-	if attrName.MatchString(name) {
+	if attrName().MatchString(name) {
 		return "assertion." + name
 	}
 	return "assertion[" + strconv.Quote(name) + "]"
