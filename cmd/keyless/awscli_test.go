@@ -82,3 +82,51 @@ func TestExecAWSCLIInSimulatedGitLabJob(t *testing.T) {
 	all := string(out) + stderr.String()
 	assertNoSecrets(t, "output", all, []string{c.SecretAccessKey, c.SessionToken, job.token})
 }
+
+// TestStaticProfileNotShadowed: with --aws-profile, the job gets
+// AWS_PROFILE and the files' paths, not the keys (which would outrank the
+// profile in every SDK); the real aws CLI, in a later step with another
+// HOME, finds the profile through what was exported.
+func TestStaticProfileNotShadowed(t *testing.T) {
+	aws := awsCLI(t)
+	j := newGitHubJob(t, allowDeployRule)
+	sts := stsfake.New()
+	defer sts.Close()
+	code, _, stderr := runCLI(t, j.env, "", "login", "--policy", j.policy, "--aws-role", "arn:aws:iam::111122223333:role/deploy",
+		"--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL, "--aws-profile", "deploy")
+	if code != 0 {
+		t.Fatalf("login: exit %d\n%s", code, stderr)
+	}
+	exported := parseFileCommand(t, j.envFile)
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		if _, ok := exported[k]; ok {
+			t.Errorf("%s exported: it would shadow AWS_PROFILE", k)
+		}
+	}
+	home := j.env["HOME"]
+	if exported["AWS_PROFILE"] != "deploy" || exported["AWS_CONFIG_FILE"] != filepath.Join(home, ".aws", "config") ||
+		exported["AWS_SHARED_CREDENTIALS_FILE"] != filepath.Join(home, ".aws", "credentials") {
+		t.Fatalf("GITHUB_ENV: %v", exported)
+	}
+	cmd := exec.Command(aws, "sts", "get-caller-identity", "--output", "json")
+	cmd.Env = append(githubStepEnv(t, j, "AWS_ENDPOINT_URL_STS="+sts.URL), "HOME="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws: %v\n%s", err, out)
+	}
+	var id callerIdentity
+	if err := json.Unmarshal(out, &id); err != nil || id.Account != "111122223333" {
+		t.Fatalf("caller identity %q (%v)", out, err)
+	}
+
+	// Asked for, the keys go to the job as well.
+	j2 := newGitHubJob(t, allowDeployRule)
+	code, _, stderr = runCLI(t, j2.env, "", "login", "--policy", j2.policy, "--aws-role", "arn:aws:iam::111122223333:role/deploy",
+		"--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL, "--aws-profile", "deploy", "--aws-export-keys")
+	if code != 0 {
+		t.Fatalf("login --aws-export-keys: exit %d\n%s", code, stderr)
+	}
+	if exported := parseFileCommand(t, j2.envFile); exported["AWS_ACCESS_KEY_ID"] == "" || exported["AWS_PROFILE"] != "deploy" {
+		t.Errorf("with --aws-export-keys, GITHUB_ENV: %v", exported)
+	}
+}

@@ -83,6 +83,7 @@ func loginOptionsFrom(cmd *cli.Command) app.LoginOptions {
 			AllowedAccountIDs: given(cmd, "aws-allowed-account-ids"),
 			Profile:           str(cmd, "aws-profile"),
 			Refreshable:       cmd.Bool("aws-refreshable"),
+			ExportKeys:        cmd.Bool("aws-export-keys"),
 			STSEndpoint:       str(cmd, "aws-sts-endpoint"),
 		},
 		GCP: app.GCPOptions{

@@ -65,6 +65,7 @@ var loginOptions = []option{
 	{"aws-allowed-account-ids", kList, catAWS, "refuse credentials for any other account; comma-separated", ""},
 	{"aws-profile", kString, catAWS, "write the credentials as this profile in the shared config and credentials files", ""},
 	{"aws-refreshable", kBool, catAWS, "with aws-profile: write a credential_process profile that mints fresh credentials on demand", "false"},
+	{"aws-export-keys", kBool, catAWS, "with aws-profile: also export AWS_ACCESS_KEY_ID and friends, which outrank AWS_PROFILE in every SDK (not with aws-refreshable)", "false"},
 	{"aws-sts-endpoint", kString, catAWS, "STS base URL (default: the region's; AWS_ENDPOINT_URL_STS also works)", ""},
 
 	{"gcp-provider", kString, catGCP, "workload identity provider: projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER", ""},

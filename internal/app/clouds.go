@@ -48,6 +48,7 @@ func newAWS(o AWSOptions, env environ.Env, client *http.Client, now nowFunc, h h
 		AllowedAccountIDs: o.AllowedAccountIDs,
 		Profile:           o.Profile,
 		Refreshable:       o.Refreshable,
+		ExportKeys:        o.ExportKeys,
 		STSEndpoint:       o.STSEndpoint,
 		HTTPClient:        client,
 		Now:               now,

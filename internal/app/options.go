@@ -35,6 +35,7 @@ type AWSOptions struct {
 	AllowedAccountIDs []string
 	Profile           string
 	Refreshable       bool
+	ExportKeys        bool
 	STSEndpoint       string
 }
 

@@ -95,4 +95,6 @@ func ExampleResult_Handover_refreshable() {
 	// AWS_REGION=eu-west-1
 	// AWS_DEFAULT_REGION=eu-west-1
 	// AWS_PROFILE=ci
+	// AWS_CONFIG_FILE=/home/runner/.aws/config
+	// AWS_SHARED_CREDENTIALS_FILE=/home/runner/.aws/credentials
 }

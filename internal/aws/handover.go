@@ -36,8 +36,11 @@ type HandoverOptions struct {
 // Handover describes what the job gets: the AWS_* variables (the keys as
 // secrets), the identity outputs (plain) and credential outputs (secret),
 // and, with aws-profile, the shared config and credentials files merged into
-// what is there. A refreshable profile exports no keys: a variable holding
-// them would win over the profile and stop the refresh.
+// what is there. With a profile the keys are not exported (unless
+// ExportKeys): a variable holding them outranks AWS_PROFILE in every SDK and
+// the CLI, so the profile would be silently shadowed, and a refreshable one
+// would stop refreshing. AWS_PROFILE and the two files' absolute paths are
+// exported instead, so a later step finds the profile whatever its HOME.
 func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 	o := r.Options
 	set := handover.Set{
@@ -58,7 +61,7 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 			handover.Secret("aws-session-token", r.SessionToken),
 		},
 	}
-	if !o.Refreshable {
+	if o.Profile == "" || o.ExportKeys && !o.Refreshable {
 		set.Env = append(set.Env,
 			handover.Secret("AWS_ACCESS_KEY_ID", r.AccessKeyID),
 			handover.Secret("AWS_SECRET_ACCESS_KEY", r.SecretAccessKey),
@@ -77,13 +80,11 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 	if err != nil {
 		return handover.Set{}, err
 	}
-	set.Env = append(set.Env, handover.Plain("AWS_PROFILE", o.Profile))
-	if paths.exportConfig {
-		set.Env = append(set.Env, handover.Plain("AWS_CONFIG_FILE", paths.config))
-	}
-	if paths.exportCredentials {
-		set.Env = append(set.Env, handover.Plain("AWS_SHARED_CREDENTIALS_FILE", paths.credentials))
-	}
+	set.Env = append(set.Env,
+		handover.Plain("AWS_PROFILE", o.Profile),
+		handover.Plain("AWS_CONFIG_FILE", paths.config),
+		handover.Plain("AWS_SHARED_CREDENTIALS_FILE", paths.credentials),
+	)
 
 	config := r.configSection()
 	if o.Refreshable {
@@ -152,13 +153,12 @@ func (r *Result) credentialsSection() []byte {
 }
 
 type sharedPaths struct {
-	config, credentials             string
-	exportConfig, exportCredentials bool
+	config, credentials string
 }
 
 // sharedFiles finds the files the AWS SDKs and CLI read: the variables
 // first, as the SDKs do, then ~/.aws; with neither, the credentials
-// directory, exported so that later steps find the files there.
+// directory. The paths are absolute: they are exported.
 func sharedFiles(h HandoverOptions) (sharedPaths, error) {
 	env := h.Env
 	if env == nil {
@@ -169,27 +169,31 @@ func sharedFiles(h HandoverOptions) (sharedPaths, error) {
 		home = environ.Get(env, "USERPROFILE")
 	}
 	var p sharedPaths
-	pick := func(variable, base string) (string, bool, error) {
+	pick := func(variable, base string) (string, error) {
 		if v := environ.Get(env, variable); v != "" {
 			if strings.HasPrefix(v, "~/") && home != "" {
 				v = filepath.Join(home, v[2:])
 			}
-			return v, false, nil
+			if !filepath.IsAbs(v) {
+				return "", failure.Usage("give "+variable+" as an absolute path: it is exported for later steps, which may run elsewhere",
+					"aws: %s %q is not an absolute path", variable, v)
+			}
+			return v, nil
 		}
 		if home != "" {
-			return filepath.Join(home, ".aws", base), false, nil
+			return filepath.Join(home, ".aws", base), nil
 		}
 		if h.CredentialsDir != "" && filepath.IsAbs(h.CredentialsDir) {
-			return filepath.Join(h.CredentialsDir, "aws-"+base), true, nil
+			return filepath.Join(h.CredentialsDir, "aws-"+base), nil
 		}
-		return "", false, failure.New(failure.ErrOutput, "set HOME or "+variable+", or pass --credentials-dir",
+		return "", failure.New(failure.ErrOutput, "set HOME or "+variable+", or pass --credentials-dir",
 			"aws: cannot tell where the AWS %s file goes", base)
 	}
 	var err error
-	if p.config, p.exportConfig, err = pick("AWS_CONFIG_FILE", "config"); err != nil {
+	if p.config, err = pick("AWS_CONFIG_FILE", "config"); err != nil {
 		return p, err
 	}
-	if p.credentials, p.exportCredentials, err = pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"); err != nil {
+	if p.credentials, err = pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"); err != nil {
 		return p, err
 	}
 	return p, nil

@@ -128,11 +128,15 @@ func TestHandoverStaticProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := vars(set.Env)
-	if env["AWS_PROFILE"].Reveal() != "ci" || env["AWS_ACCESS_KEY_ID"].Reveal() == "" {
-		t.Errorf("env: AWS_PROFILE=%q, keys exported=%v", env["AWS_PROFILE"].Reveal(), env["AWS_ACCESS_KEY_ID"].Reveal() != "")
+	if env["AWS_PROFILE"].Reveal() != "ci" || env["AWS_CONFIG_FILE"].Reveal() != cfgPath || env["AWS_SHARED_CREDENTIALS_FILE"].Reveal() != credPath {
+		t.Errorf("env: AWS_PROFILE=%q AWS_CONFIG_FILE=%q AWS_SHARED_CREDENTIALS_FILE=%q",
+			env["AWS_PROFILE"].Reveal(), env["AWS_CONFIG_FILE"].Reveal(), env["AWS_SHARED_CREDENTIALS_FILE"].Reveal())
 	}
-	if _, ok := env["AWS_CONFIG_FILE"]; ok {
-		t.Error("AWS_CONFIG_FILE exported for the default location")
+	// The keys would outrank AWS_PROFILE in every SDK: not exported.
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		if _, ok := env[k]; ok {
+			t.Errorf("%s exported next to the profile", k)
+		}
 	}
 	if len(set.Files) != 2 || set.Files[0].Path != cfgPath || set.Files[1].Path != credPath || !set.Files[1].Secret || set.Files[0].Mode != 0o600 || set.Files[1].Mode != 0o600 {
 		t.Fatalf("files: %+v", set.Files)
@@ -162,6 +166,29 @@ func TestHandoverStaticProfile(t *testing.T) {
 	})
 	if err != nil || dev.Region != "us-west-2" {
 		t.Errorf("dev profile lost: %v %q", err, dev.Region)
+	}
+}
+
+// TestHandoverExportKeys: asked for, the keys go next to a static profile
+// (a tool that reads only the variables); never next to a refreshable one.
+func TestHandoverExportKeys(t *testing.T) {
+	home := t.TempDir()
+	set, err := testResult(Options{Profile: "ci", ExportKeys: true}).Handover(HandoverOptions{Env: environ.Map{"HOME": home}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := vars(set.Env)
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		if v, ok := env[k]; !ok || !v.IsSecret() {
+			t.Errorf("%s: exported %v, secret %v", k, ok, v.IsSecret())
+		}
+	}
+	if env["AWS_PROFILE"].Reveal() != "ci" {
+		t.Errorf("AWS_PROFILE=%q", env["AWS_PROFILE"].Reveal())
+	}
+	o := Options{Role: testRole, Region: "eu-west-1", Profile: "ci", Refreshable: true, ExportKeys: true}
+	if err := o.Validate(); !errors.Is(err, failure.ErrUsage) || !strings.Contains(failure.Hint(err), "--aws-export-keys") {
+		t.Errorf("refreshable with export-keys: %v (hint %q)", err, failure.Hint(err))
 	}
 }
 
@@ -277,15 +304,15 @@ func TestSharedFiles(t *testing.T) {
 		name       string
 		h          HandoverOptions
 		cfg, creds string
-		exported   bool
 		err        error
 	}{
-		{"home", HandoverOptions{Env: environ.Map{"HOME": "/home/runner"}}, "/home/runner/.aws/config", "/home/runner/.aws/credentials", false, nil},
+		{"home", HandoverOptions{Env: environ.Map{"HOME": "/home/runner"}}, "/home/runner/.aws/config", "/home/runner/.aws/credentials", nil},
 		{"variables win", HandoverOptions{Env: environ.Map{"HOME": "/home/runner", "AWS_CONFIG_FILE": "/etc/aws/cfg", "AWS_SHARED_CREDENTIALS_FILE": "~/creds"}},
-			"/etc/aws/cfg", "/home/runner/creds", false, nil},
-		{"windows home", HandoverOptions{Env: environ.Map{"USERPROFILE": "/users/runner"}}, "/users/runner/.aws/config", "/users/runner/.aws/credentials", false, nil},
-		{"credentials dir when nothing else", HandoverOptions{CredentialsDir: "/run/keyless"}, "/run/keyless/aws-config", "/run/keyless/aws-credentials", true, nil},
-		{"nowhere", HandoverOptions{}, "", "", false, failure.ErrOutput},
+			"/etc/aws/cfg", "/home/runner/creds", nil},
+		{"windows home", HandoverOptions{Env: environ.Map{"USERPROFILE": "/users/runner"}}, "/users/runner/.aws/config", "/users/runner/.aws/credentials", nil},
+		{"credentials dir when nothing else", HandoverOptions{CredentialsDir: "/run/keyless"}, "/run/keyless/aws-config", "/run/keyless/aws-credentials", nil},
+		{"relative variable", HandoverOptions{Env: environ.Map{"HOME": "/home/runner", "AWS_CONFIG_FILE": "aws/config"}}, "", "", failure.ErrUsage},
+		{"nowhere", HandoverOptions{}, "", "", failure.ErrOutput},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -302,12 +329,11 @@ func TestSharedFiles(t *testing.T) {
 			if set.Files[0].Path != filepath.FromSlash(tt.cfg) || set.Files[1].Path != filepath.FromSlash(tt.creds) {
 				t.Errorf("paths %s %s", set.Files[0].Path, set.Files[1].Path)
 			}
+			// Exported wherever they are, so that a later step with another
+			// HOME (a container, sudo) still finds the profile.
 			env := vars(set.Env)
-			if _, ok := env["AWS_CONFIG_FILE"]; ok != tt.exported {
-				t.Errorf("AWS_CONFIG_FILE exported=%v", ok)
-			}
-			if tt.exported && env["AWS_SHARED_CREDENTIALS_FILE"].Reveal() != filepath.FromSlash(tt.creds) {
-				t.Errorf("AWS_SHARED_CREDENTIALS_FILE=%q", env["AWS_SHARED_CREDENTIALS_FILE"].Reveal())
+			if env["AWS_CONFIG_FILE"].Reveal() != filepath.FromSlash(tt.cfg) || env["AWS_SHARED_CREDENTIALS_FILE"].Reveal() != filepath.FromSlash(tt.creds) {
+				t.Errorf("AWS_CONFIG_FILE=%q AWS_SHARED_CREDENTIALS_FILE=%q", env["AWS_CONFIG_FILE"].Reveal(), env["AWS_SHARED_CREDENTIALS_FILE"].Reveal())
 			}
 		})
 	}

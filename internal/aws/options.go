@@ -50,7 +50,11 @@ type Options struct {
 	AllowedAccountIDs []string      // aws-allowed-account-ids: the final credentials must belong to one
 	Profile           string        // aws-profile: write the shared config/credentials files
 	Refreshable       bool          // aws-refreshable: the profile calls `keyless credential-process aws`
-	STSEndpoint       string        // aws-sts-endpoint; else AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL
+	// ExportKeys (aws-export-keys) exports the keys as variables next to a
+	// static profile. Off by default: AWS_ACCESS_KEY_ID outranks
+	// AWS_PROFILE in every SDK and the CLI, so the profile would be shadowed.
+	ExportKeys  bool
+	STSEndpoint string // aws-sts-endpoint; else AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL
 
 	// MaxDuration is the granting rule's max-duration; 0 means no limit.
 	MaxDuration time.Duration
@@ -186,6 +190,10 @@ func (o Options) resolve() (plan, error) {
 
 	if o.Profile != "" && !profileName().MatchString(o.Profile) {
 		return p, failure.Usage("a profile name has 1 to 64 characters from letters, digits and _.+@-", "aws: --aws-profile %q is not a usable profile name", o.Profile)
+	}
+	if o.ExportKeys && o.Refreshable {
+		return p, failure.Usage("drop --aws-export-keys: exported keys outrank AWS_PROFILE in every SDK and would stop the refresh",
+			"aws: --aws-export-keys and --aws-refreshable cannot go together")
 	}
 	if o.Refreshable && o.Profile == "" {
 		return p, failure.Usage("pass --aws-profile NAME too: refreshable credentials live in a credential_process profile", "aws: --aws-refreshable needs a profile")
