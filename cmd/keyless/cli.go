@@ -89,6 +89,9 @@ func newRoot(s streams) *cli.Command {
 		ErrWriter:       s.err,
 		HideHelpCommand: true,
 		Suggest:         true,
+		// keyless completion bash|zsh|fish|powershell (cmd_completion.go).
+		EnableShellCompletion:           true,
+		ConfigureShellCompletionCommand: configureCompletion,
 		// Errors are printed once, by run, with their hint.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Commands: []*cli.Command{
