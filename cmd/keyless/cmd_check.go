@@ -47,7 +47,7 @@ func checkFlags(env environ.Env) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "policy", Usage: "policy `FILE` to check against", Sources: sources(env, "policy")},
 		&cli.StringFlag{Name: "claims", Usage: "JSON claims `FILE`, as keyless claims prints them (- for standard input)", Sources: sources(env, "claims")},
-		&cli.StringSliceFlag{Name: "target", Usage: "ask for a `TARGET`: aws:ROLE_ARN, gcp:PROVIDER[,SERVICE_ACCOUNT] or azure:TENANT_ID/CLIENT_ID; repeatable", Sources: sources(env, "target")},
+		&cli.StringSliceFlag{Name: "target", Usage: "ask for a `TARGET`: aws:ROLE_ARN[,chain=CHAINED_ROLE_ARN], gcp:PROVIDER[,SERVICE_ACCOUNT[,delegate=EMAIL]] or azure:TENANT_ID/CLIENT_ID; repeatable", Sources: sources(env, "target")},
 		&cli.StringSliceFlag{Name: "set", Usage: "override a claim with `CLAIM=VALUE` to try a variation; repeatable", Sources: sources(env, "set")},
 		&cli.StringSliceFlag{Name: "unset", Usage: "remove a `CLAIM`, to see the decision without it; repeatable", Sources: sources(env, "unset")},
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "`FORMAT`: text or json", Sources: sources(env, "format")},

@@ -28,7 +28,8 @@ type CheckOptions struct {
 	// not). Source describes where they came from, for the header.
 	Claims func(ctx context.Context) (claims.Claims, error)
 	Source string
-	// Targets are --target values: aws:ARN, gcp:PROVIDER[,SA], azure:TENANT/CLIENT.
+	// Targets are --target values: aws:ARN[,chain=ARN],
+	// gcp:PROVIDER[,SA[,delegate=SA]], azure:TENANT/CLIENT.
 	Targets []string
 	// Set are NAME=VALUE overrides applied to the claims; Unset removes claims.
 	Set   []string

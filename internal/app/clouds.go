@@ -56,10 +56,18 @@ func newAWS(o AWSOptions, env environ.Env, client *http.Client, now nowFunc, h h
 	}}
 }
 
-func (c *awsCloud) Cloud() string         { return string(policy.AWS) }
-func (c *awsCloud) Audience() string      { return c.o.Audience() }
-func (c *awsCloud) Validate() error       { return c.o.Validate() }
-func (c *awsCloud) Target() policy.Target { return policy.AWSTarget(c.o.Role) }
+func (c *awsCloud) Cloud() string    { return string(policy.AWS) }
+func (c *awsCloud) Audience() string { return c.o.Audience() }
+func (c *awsCloud) Validate() error  { return c.o.Validate() }
+
+// Targets are the role and, when chaining, the chained role: both are held.
+func (c *awsCloud) Targets() []policy.Target {
+	ts := []policy.Target{policy.AWSTarget(c.o.Role)}
+	if c.o.ChainRole != "" {
+		ts = append(ts, policy.AWSChainTarget(c.o.Role, c.o.ChainRole))
+	}
+	return ts
+}
 
 // Grant applies what the policy allows: the role when none was asked for,
 // and the rule's cap on the session's duration.
@@ -117,8 +125,15 @@ func newGCP(o GCPOptions, client *http.Client, now nowFunc, h handoverContext) *
 func (c *gcpCloud) Cloud() string    { return string(policy.GCP) }
 func (c *gcpCloud) Audience() string { return c.o.Audience() }
 func (c *gcpCloud) Validate() error  { return c.o.Validate() }
-func (c *gcpCloud) Target() policy.Target {
-	return policy.GCPTarget(policy.NormalizeProvider(c.o.Provider), c.o.ServiceAccount)
+
+// Targets are the provider with the service account, and every delegate the
+// impersonation passes through.
+func (c *gcpCloud) Targets() []policy.Target {
+	ts := []policy.Target{policy.GCPTarget(c.o.Provider, c.o.ServiceAccount)}
+	for _, d := range c.o.Delegates {
+		ts = append(ts, policy.GCPDelegateTarget(c.o.Provider, c.o.ServiceAccount, d))
+	}
+	return ts
 }
 
 func (c *gcpCloud) Grant(g policy.Grant) {
@@ -162,10 +177,14 @@ func newAzure(o AzureOptions, client *http.Client, now nowFunc, h handoverContex
 	}}
 }
 
-func (c *azureCloud) Cloud() string         { return string(policy.Azure) }
-func (c *azureCloud) Audience() string      { return c.o.Audience() }
-func (c *azureCloud) Validate() error       { return c.o.Validate() }
-func (c *azureCloud) Target() policy.Target { return policy.AzureTarget(c.o.TenantID, c.o.ClientID) }
+func (c *azureCloud) Cloud() string    { return string(policy.Azure) }
+func (c *azureCloud) Audience() string { return c.o.Audience() }
+func (c *azureCloud) Validate() error  { return c.o.Validate() }
+
+// Targets is the application in its tenant.
+func (c *azureCloud) Targets() []policy.Target {
+	return []policy.Target{policy.AzureTarget(c.o.TenantID, c.o.ClientID)}
+}
 
 func (c *azureCloud) Grant(g policy.Grant) {
 	for _, a := range g.Azure {
@@ -198,7 +217,9 @@ func (c *azureCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Cl
 type cloud interface {
 	exchanger
 	Validate() error
-	Target() policy.Target
+	// Targets lists every identity the run will hold in this cloud: each
+	// one must be granted before any exchange.
+	Targets() []policy.Target
 	Grant(g policy.Grant)
 }
 

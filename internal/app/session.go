@@ -232,7 +232,7 @@ func (s *session) decide(c claims.Claims, clouds []cloud) (*policy.Decision, err
 	}
 	targets := make([]policy.Target, 0, len(clouds))
 	for _, cl := range clouds {
-		targets = append(targets, cl.Target())
+		targets = append(targets, cl.Targets()...)
 	}
 	d := s.policy.Evaluate(c, targets...)
 	if !d.Allowed {

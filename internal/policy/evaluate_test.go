@@ -273,6 +273,76 @@ func TestGrantOfTargets(t *testing.T) {
 	}
 }
 
+// Every identity a run holds is a target: a chained role is granted only by
+// the chain-roles of the role it is chained from, a delegate only by the
+// delegates of the service account it leads to.
+func TestChainAndDelegateTargets(t *testing.T) {
+	const (
+		deploy = "arn:aws:iam::111122223333:role/deploy"
+		next   = "arn:aws:iam::444455556666:role/next"
+		other  = "arn:aws:iam::111122223333:role/other"
+		prov   = "projects/1/locations/global/workloadIdentityPools/p/providers/gh"
+		sa     = "sa@p.iam.gserviceaccount.com"
+		hop    = "hop@p.iam.gserviceaccount.com"
+	)
+	p := mustParse(t, `version: 1
+rules:
+  - name: r
+    issuer: github
+    match: {repository: acme/api}
+    grant:
+      aws:
+        - {role: "`+deploy+`", chain-roles: ["`+next+`"]}
+        - {role: "`+other+`"}
+      gcp:
+        - {provider: "`+prov+`", service-account: "`+sa+`", delegates: ["`+hop+`"]}
+        - {provider: "`+prov+`"}
+`)
+	c := mustClaims(t, `{`+ghIss+`,"repository":"acme/api"}`)
+	tests := []struct {
+		name    string
+		targets []Target
+		allowed bool
+	}{
+		{"role and its chain", []Target{AWSTarget(deploy), AWSChainTarget(deploy, next)}, true},
+		{"chain from a role that does not list it", []Target{AWSTarget(other), AWSChainTarget(other, next)}, false},
+		{"chain to a role granted only directly", []Target{AWSTarget(deploy), AWSChainTarget(deploy, other)}, false},
+		{"chain to the role itself", []Target{AWSChainTarget(deploy, deploy)}, false},
+		{"sa and its delegate", []Target{GCPTarget(prov, sa), GCPDelegateTarget(prov, sa, hop)}, true},
+		{"delegate not listed", []Target{GCPTarget(prov, sa), GCPDelegateTarget(prov, sa, "evil@p.iam.gserviceaccount.com")}, false},
+		{"delegate of direct federation", []Target{GCPDelegateTarget(prov, "", hop)}, false},
+		{"delegate toward another sa", []Target{GCPDelegateTarget(prov, "x@p.iam.gserviceaccount.com", hop)}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := p.Evaluate(c, tc.targets...)
+			if d.Allowed != tc.allowed {
+				t.Fatalf("allowed = %v, want %v: %s", d.Allowed, tc.allowed, d.Reason)
+			}
+			if tc.allowed && (len(d.Grant.AWS)+len(d.Grant.GCP)) != 1 {
+				t.Errorf("one chain is one grant entry, got %+v", d.Grant)
+			}
+		})
+	}
+}
+
+func TestChainAndDelegateGrantsLoad(t *testing.T) {
+	base := "version: 1\nrules:\n  - name: r\n    issuer: github\n    match: {repository: a/b}\n    grant:\n"
+	bad := map[string]string{
+		"chain-roles not a list": `      aws: [{role: "arn:aws:iam::111122223333:role/d", chain-roles: "arn:aws:iam::111122223333:role/n"}]`,
+		"chain-roles empty":      `      aws: [{role: "arn:aws:iam::111122223333:role/d", chain-roles: []}]`,
+		"chain-roles bad arn":    `      aws: [{role: "arn:aws:iam::111122223333:role/d", chain-roles: ["role/n"]}]`,
+		"chain-roles twice":      `      aws: [{role: "arn:aws:iam::111122223333:role/d", chain-roles: ["arn:aws:iam::1:role/n", "arn:aws:iam::1:role/n"]}]`,
+		"delegates without sa":   `      gcp: [{provider: "projects/1/locations/global/workloadIdentityPools/p/providers/gh", delegates: ["a@b.iam.gserviceaccount.com"]}]`,
+		"delegates bad email":    `      gcp: [{provider: "projects/1/locations/global/workloadIdentityPools/p/providers/gh", service-account: "s@b.iam.gserviceaccount.com", delegates: ["nope"]}]`,
+	}
+	for name, g := range bad {
+		if _, err := Parse("bad.yaml", []byte(base+g+"\n")); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+}
+
 func TestExplanation(t *testing.T) {
 	p := mustParse(t, oneRule("gitlab", "branch: main\nenvironment: production"))
 	d := p.Evaluate(mustClaims(t, `{`+glIss+`,"ref":"main","ref_type":"tag"}`))
@@ -290,11 +360,13 @@ func TestExplanation(t *testing.T) {
 
 func TestParseTarget(t *testing.T) {
 	good := map[string]Target{
-		"aws:arn:aws:iam::111122223333:role/deploy":                                                         AWSTarget("arn:aws:iam::111122223333:role/deploy"),
-		"aws:arn:aws-us-gov:iam::111122223333:role/path/deploy":                                             AWSTarget("arn:aws-us-gov:iam::111122223333:role/path/deploy"),
-		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh":                              GCPTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", ""),
-		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,sa@p.iam.gserviceaccount.com": GCPTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", "sa@p.iam.gserviceaccount.com"),
-		"azure:aaaabbbb-0000-1111-2222-333344445555/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b":                   AzureTarget("aaaabbbb-0000-1111-2222-333344445555", "2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"),
+		"aws:arn:aws:iam::111122223333:role/deploy":                                                                                                AWSTarget("arn:aws:iam::111122223333:role/deploy"),
+		"aws:arn:aws-us-gov:iam::111122223333:role/path/deploy":                                                                                    AWSTarget("arn:aws-us-gov:iam::111122223333:role/path/deploy"),
+		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh":                                                                     GCPTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", ""),
+		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,sa@p.iam.gserviceaccount.com":                                        GCPTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", "sa@p.iam.gserviceaccount.com"),
+		"azure:aaaabbbb-0000-1111-2222-333344445555/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b":                                                          AzureTarget("aaaabbbb-0000-1111-2222-333344445555", "2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"),
+		"aws:arn:aws:iam::111122223333:role/deploy,chain=arn:aws:iam::444455556666:role/next":                                                      AWSChainTarget("arn:aws:iam::111122223333:role/deploy", "arn:aws:iam::444455556666:role/next"),
+		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,sa@p.iam.gserviceaccount.com,delegate=hop@p.iam.gserviceaccount.com": GCPDelegateTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", "sa@p.iam.gserviceaccount.com", "hop@p.iam.gserviceaccount.com"),
 	}
 	for s, want := range good {
 		got, err := ParseTarget(s)
@@ -305,7 +377,10 @@ func TestParseTarget(t *testing.T) {
 			t.Errorf("String() = %q, want %q", got.String(), s)
 		}
 	}
-	for _, s := range []string{"", "aws", "aws:", "aws:role/x", "gcp:projects/x", "gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,notanemail", "azure:x/y", "azure:aaaabbbb-0000-1111-2222-333344445555", "s3:bucket"} {
+	for _, s := range []string{"", "aws", "aws:", "aws:role/x", "gcp:projects/x", "gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,notanemail", "azure:x/y", "azure:aaaabbbb-0000-1111-2222-333344445555", "s3:bucket",
+		"aws:arn:aws:iam::111122223333:role/deploy,chain=", "aws:arn:aws:iam::111122223333:role/deploy,chain=role/x",
+		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,delegate=hop@p.iam.gserviceaccount.com",
+		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,sa@p.iam.gserviceaccount.com,delegate=nope"} {
 		if _, err := ParseTarget(s); err == nil {
 			t.Errorf("ParseTarget(%q) succeeded", s)
 		}

@@ -79,18 +79,24 @@ func WriteText(w io.Writer, d Decision, o TextOptions) error {
 	if d.Allowed {
 		b.WriteString("grant:\n")
 		for _, a := range d.Grant.AWS {
+			s := "  aws    " + a.Role
 			if a.MaxDuration > 0 {
-				fmt.Fprintf(&b, "  aws    %s (max %s)\n", a.Role, FormatDuration(a.MaxDuration))
-			} else {
-				fmt.Fprintf(&b, "  aws    %s\n", a.Role)
+				s += " (max " + FormatDuration(a.MaxDuration) + ")"
 			}
+			if len(a.ChainRoles) > 0 {
+				s += ", may chain to " + strings.Join(a.ChainRoles, ", ")
+			}
+			b.WriteString(s + "\n")
 		}
 		for _, g := range d.Grant.GCP {
+			s := "  gcp    " + g.Provider
 			if g.ServiceAccount != "" {
-				fmt.Fprintf(&b, "  gcp    %s as %s\n", g.Provider, g.ServiceAccount)
-			} else {
-				fmt.Fprintf(&b, "  gcp    %s\n", g.Provider)
+				s += " as " + g.ServiceAccount
 			}
+			if len(g.Delegates) > 0 {
+				s += " through " + strings.Join(g.Delegates, ", ")
+			}
+			b.WriteString(s + "\n")
 		}
 		for _, z := range d.Grant.Azure {
 			s := fmt.Sprintf("  azure  tenant %s client %s", z.TenantID, z.ClientID)

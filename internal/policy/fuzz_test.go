@@ -137,6 +137,8 @@ func FuzzParseTarget(f *testing.F) {
 	f.Add("azure:aaaabbbb-0000-1111-2222-333344445555/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b")
 	f.Add("azure:contoso.onmicrosoft.com/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b")
 	f.Add("gcp:,")
+	f.Add("aws:arn:aws:iam::111122223333:role/deploy,chain=arn:aws:iam::444455556666:role/next")
+	f.Add("gcp:projects/1/locations/global/workloadIdentityPools/p/providers/q,sa@p.iam.gserviceaccount.com,delegate=hop@p.iam.gserviceaccount.com")
 	f.Fuzz(func(t *testing.T, s string) {
 		tg, err := ParseTarget(s)
 		if err != nil {

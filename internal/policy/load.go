@@ -679,7 +679,7 @@ func (l *loader) grant(n *yaml.Node, where string) (Grant, error) {
 
 func (l *loader) awsGrant(n *yaml.Node, where string) (AWSGrant, error) {
 	var a AWSGrant
-	kvs, err := l.mapping(n, where, []string{"role", "max-duration"}, "an aws grant is {role: arn:aws:iam::ACCOUNT:role/NAME, max-duration: 1h}")
+	kvs, err := l.mapping(n, where, []string{"role", "max-duration", "chain-roles"}, "an aws grant is {role: arn:aws:iam::ACCOUNT:role/NAME, max-duration: 1h, chain-roles: [ARN, …]}")
 	if err != nil {
 		return a, err
 	}
@@ -700,6 +700,13 @@ func (l *loader) awsGrant(n *yaml.Node, where string) (AWSGrant, error) {
 				return a, err
 			}
 			a.MaxDuration = d
+		case "chain-roles":
+			roles, err := l.identityList(kv[1], where+".chain-roles", awsRoleRE(),
+				"chain-roles lists the IAM role ARNs this role may assume next, e.g. [arn:aws:iam::123456789012:role/NAME]")
+			if err != nil {
+				return a, err
+			}
+			a.ChainRoles = roles
 		}
 	}
 	if a.Role == "" {
@@ -746,7 +753,7 @@ func NormalizeProvider(s string) string {
 
 func (l *loader) gcpGrant(n *yaml.Node, where string) (GCPGrant, error) {
 	var g GCPGrant
-	kvs, err := l.mapping(n, where, []string{"provider", "service-account"}, "a gcp grant is {provider: projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER, service-account: EMAIL}")
+	kvs, err := l.mapping(n, where, []string{"provider", "service-account", "delegates"}, "a gcp grant is {provider: projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER, service-account: EMAIL, delegates: [EMAIL, …]}")
 	if err != nil {
 		return g, err
 	}
@@ -771,12 +778,48 @@ func (l *loader) gcpGrant(n *yaml.Node, where string) (GCPGrant, error) {
 				return g, l.errAt(kv[1], where+".service-account", "write the service account's email, NAME@PROJECT.iam.gserviceaccount.com", "%q is not a service account email", s)
 			}
 			g.ServiceAccount = s
+		case "delegates":
+			ds, err := l.identityList(kv[1], where+".delegates", gcpSARE(),
+				"delegates lists the service account emails a run may pass through on the way to service-account")
+			if err != nil {
+				return g, err
+			}
+			g.Delegates = ds
 		}
 	}
 	if g.Provider == "" {
 		return g, l.errAt(n, where, "add provider: projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER", "provider is missing")
 	}
+	if len(g.Delegates) > 0 && g.ServiceAccount == "" {
+		return g, l.errAt(n, where, "add the service-account the delegation chain leads to", "delegates without a service-account")
+	}
 	return g, nil
+}
+
+// identityList reads a non-empty list of distinct identities (role ARNs,
+// service account emails) that each match re.
+func (l *loader) identityList(n *yaml.Node, where string, re *regexp.Regexp, hint string) ([]string, error) {
+	if n.Kind != yaml.SequenceNode {
+		return nil, l.errAt(n, where, hint, "expected a list, found %s", kindName(n))
+	}
+	if len(n.Content) == 0 {
+		return nil, l.errAt(n, where, "give at least one entry or remove the key", "empty list")
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, e := range n.Content {
+		s, err := l.str(e, where, hint)
+		if err != nil {
+			return nil, err
+		}
+		if !re.MatchString(s) {
+			return nil, l.errAt(e, where, hint, "%q is not a valid entry", s)
+		}
+		if contains(out, s) {
+			return nil, l.errAt(e, where, "remove one of them", "%q is listed twice", s)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func (l *loader) azureGrant(n *yaml.Node, where string) (AzureGrant, error) {

@@ -116,26 +116,37 @@ type Grant struct {
 func (g Grant) Empty() bool { return len(g.AWS) == 0 && len(g.GCP) == 0 && len(g.Azure) == 0 }
 
 func (g Grant) clone() Grant {
-	return Grant{
+	out := Grant{
 		AWS:   append([]AWSGrant(nil), g.AWS...),
 		GCP:   append([]GCPGrant(nil), g.GCP...),
 		Azure: append([]AzureGrant(nil), g.Azure...),
 	}
+	for i := range out.AWS {
+		out.AWS[i].ChainRoles = append([]string(nil), out.AWS[i].ChainRoles...)
+	}
+	for i := range out.GCP {
+		out.GCP[i].Delegates = append([]string(nil), out.GCP[i].Delegates...)
+	}
+	return out
 }
 
 // AWSGrant is an IAM role a rule may assume. MaxDuration is zero when the
-// policy does not cap the session.
+// policy does not cap the session. ChainRoles are the roles a run may
+// assume next with this role's credentials (--aws-chain-role); a role is
+// never chained to unless listed here.
 type AWSGrant struct {
 	Role        string
 	MaxDuration time.Duration
+	ChainRoles  []string
 }
 
 // MarshalJSON writes the duration as a policy would ("1h").
 func (a AWSGrant) MarshalJSON() ([]byte, error) {
 	v := struct {
-		Role        string `json:"role"`
-		MaxDuration string `json:"max-duration,omitempty"`
-	}{Role: a.Role}
+		Role        string   `json:"role"`
+		MaxDuration string   `json:"max-duration,omitempty"`
+		ChainRoles  []string `json:"chain-roles,omitempty"`
+	}{Role: a.Role, ChainRoles: a.ChainRoles}
 	if a.MaxDuration > 0 {
 		v.MaxDuration = FormatDuration(a.MaxDuration)
 	}
@@ -158,10 +169,12 @@ func FormatDuration(d time.Duration) string {
 // GCPGrant is a workload identity provider (its resource name, without
 // "//iam.googleapis.com/") and optionally the service account to impersonate;
 // without one, the grant is for direct resource access as the federated
-// principal.
+// principal. Delegates are the service accounts a run may pass through on the
+// way to ServiceAccount (--gcp-delegates); none unless listed here.
 type GCPGrant struct {
-	Provider       string `json:"provider"`
-	ServiceAccount string `json:"service-account,omitempty"`
+	Provider       string   `json:"provider"`
+	ServiceAccount string   `json:"service-account,omitempty"`
+	Delegates      []string `json:"delegates,omitempty"`
 }
 
 // AzureGrant is an Entra application (client) in a tenant, with the

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/keyless-dev/keyless/internal/failure"
@@ -16,15 +17,22 @@ const (
 	Azure Cloud = "azure"
 )
 
-// Target is one identity a token asks to receive.
+// Target is one identity a run asks to hold. A run that chains or delegates
+// holds several: the first role and the chained one, the service account and
+// every delegate on the way to it; each is a Target of its own, and every one
+// must be granted.
 type Target struct {
 	Cloud Cloud
-	// AWS
+	// AWS: Role is the role the target holds. Via is set for a chained
+	// role: the role whose credentials assume it.
 	Role string
+	Via  string
 	// GCP: Provider is the resource name without "//iam.googleapis.com/";
-	// ServiceAccount is empty for direct resource access.
+	// ServiceAccount is empty for direct resource access. Delegate is set
+	// for a service account in the delegation chain to ServiceAccount.
 	Provider       string
 	ServiceAccount string
+	Delegate       string
 	// Azure
 	TenantID string
 	ClientID string
@@ -33,10 +41,23 @@ type Target struct {
 // AWSTarget asks for an IAM role.
 func AWSTarget(role string) Target { return Target{Cloud: AWS, Role: role} }
 
+// AWSChainTarget asks for role, assumed with the credentials of via (role
+// chaining). A grant gives it only by listing role in via's chain-roles.
+func AWSChainTarget(via, role string) Target { return Target{Cloud: AWS, Role: role, Via: via} }
+
 // GCPTarget asks for a workload identity provider and, optionally, a service
 // account to impersonate.
 func GCPTarget(provider, serviceAccount string) Target {
 	return Target{Cloud: GCP, Provider: NormalizeProvider(provider), ServiceAccount: serviceAccount}
+}
+
+// GCPDelegateTarget asks for delegate as a link of the delegation chain that
+// leads from provider's federated principal to serviceAccount. A grant gives
+// it only by listing delegate in the service account's delegates.
+func GCPDelegateTarget(provider, serviceAccount, delegate string) Target {
+	t := GCPTarget(provider, serviceAccount)
+	t.Delegate = delegate
+	return t
 }
 
 // AzureTarget asks for an Entra application in a tenant.
@@ -44,16 +65,31 @@ func AzureTarget(tenantID, clientID string) Target {
 	return Target{Cloud: Azure, TenantID: tenantID, ClientID: clientID}
 }
 
-// String is the --target form: aws:ARN, gcp:PROVIDER[,SA], azure:TENANT/CLIENT.
+// The --target form's keywords for chained roles and delegates. Neither can
+// occur inside a role ARN (no ':' in a role name) or an email.
+const (
+	chainKey    = ",chain="
+	delegateKey = ",delegate="
+)
+
+// String is the --target form: aws:ARN[,chain=ARN], gcp:PROVIDER[,SA[,delegate=SA]],
+// azure:TENANT/CLIENT.
 func (t Target) String() string {
 	switch t.Cloud {
 	case AWS:
+		if t.Via != "" {
+			return "aws:" + t.Via + chainKey + t.Role
+		}
 		return "aws:" + t.Role
 	case GCP:
+		s := "gcp:" + t.Provider
 		if t.ServiceAccount != "" {
-			return "gcp:" + t.Provider + "," + t.ServiceAccount
+			s += "," + t.ServiceAccount
 		}
-		return "gcp:" + t.Provider
+		if t.Delegate != "" {
+			s += delegateKey + t.Delegate
+		}
+		return s
 	case Azure:
 		return "azure:" + t.TenantID + "/" + t.ClientID
 	}
@@ -63,7 +99,7 @@ func (t Target) String() string {
 // MarshalText writes the --target form.
 func (t Target) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
-const targetHint = "write --target aws:arn:aws:iam::ACCOUNT:role/NAME, gcp:projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER[,SERVICE_ACCOUNT] or azure:TENANT_ID/CLIENT_ID"
+const targetHint = "write --target aws:arn:aws:iam::ACCOUNT:role/NAME[,chain=CHAINED_ROLE_ARN], gcp:projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER[,SERVICE_ACCOUNT[,delegate=DELEGATE]] or azure:TENANT_ID/CLIENT_ID"
 
 // ParseTarget reads the --target form. Errors are marked failure.ErrUsage.
 func ParseTarget(s string) (Target, error) {
@@ -73,11 +109,16 @@ func ParseTarget(s string) (Target, error) {
 	}
 	switch Cloud(cloud) {
 	case AWS:
-		if !awsRoleRE().MatchString(rest) {
+		role, chained, chain := strings.Cut(rest, chainKey)
+		if !awsRoleRE().MatchString(role) || (chain && !awsRoleRE().MatchString(chained)) {
 			return Target{}, failure.Usage(targetHint, "target %q: not an IAM role ARN", s)
+		}
+		if chain {
+			return AWSChainTarget(role, chained), nil
 		}
 		return AWSTarget(rest), nil
 	case GCP:
+		rest, delegate, delegated := strings.Cut(rest, delegateKey)
 		prov, sa, _ := strings.Cut(rest, ",")
 		t := GCPTarget(prov, sa)
 		if !gcpProviderRE().MatchString(t.Provider) {
@@ -85,6 +126,12 @@ func ParseTarget(s string) (Target, error) {
 		}
 		if sa != "" && !gcpSARE().MatchString(sa) {
 			return Target{}, failure.Usage(targetHint, "target %q: %q is not a service account email", s, sa)
+		}
+		if delegated {
+			if sa == "" || !gcpSARE().MatchString(delegate) {
+				return Target{}, failure.Usage(targetHint, "target %q: a delegate is a service account email on the way to a service account", s)
+			}
+			t.Delegate = delegate
 		}
 		return t, nil
 	case Azure:
@@ -98,17 +145,26 @@ func ParseTarget(s string) (Target, error) {
 }
 
 // grants reports whether g includes t, and the matching entry as a Grant.
+// A chained role is granted only by the entry of the role it is chained
+// from, a delegate only by the entry of the service account it leads to:
+// granting a role or a service account never grants what it could reach.
 func (g Grant) grants(t Target) (Grant, bool) {
 	switch t.Cloud {
 	case AWS:
 		for _, a := range g.AWS {
-			if a.Role == t.Role {
+			if t.Via == "" && a.Role == t.Role {
+				return Grant{AWS: []AWSGrant{a}}, true
+			}
+			if t.Via != "" && a.Role == t.Via && slices.Contains(a.ChainRoles, t.Role) {
 				return Grant{AWS: []AWSGrant{a}}, true
 			}
 		}
 	case GCP:
 		for _, c := range g.GCP {
-			if c.Provider == t.Provider && c.ServiceAccount == t.ServiceAccount {
+			if c.Provider != t.Provider || c.ServiceAccount != t.ServiceAccount {
+				continue
+			}
+			if t.Delegate == "" || slices.Contains(c.Delegates, t.Delegate) {
 				return Grant{GCP: []GCPGrant{c}}, true
 			}
 		}
@@ -122,8 +178,26 @@ func (g Grant) grants(t Target) (Grant, bool) {
 	return Grant{}, false
 }
 
+// add merges o into g, once per identity: the targets of one chain are
+// granted by one entry.
 func (g *Grant) add(o Grant) {
-	g.AWS = append(g.AWS, o.AWS...)
-	g.GCP = append(g.GCP, o.GCP...)
-	g.Azure = append(g.Azure, o.Azure...)
+	for _, a := range o.AWS {
+		if !slices.ContainsFunc(g.AWS, func(b AWSGrant) bool { return b.Role == a.Role }) {
+			g.AWS = append(g.AWS, a)
+		}
+	}
+	for _, c := range o.GCP {
+		if !slices.ContainsFunc(g.GCP, func(b GCPGrant) bool {
+			return b.Provider == c.Provider && b.ServiceAccount == c.ServiceAccount
+		}) {
+			g.GCP = append(g.GCP, c)
+		}
+	}
+	for _, z := range o.Azure {
+		if !slices.ContainsFunc(g.Azure, func(b AzureGrant) bool {
+			return strings.EqualFold(b.TenantID, z.TenantID) && strings.EqualFold(b.ClientID, z.ClientID)
+		}) {
+			g.Azure = append(g.Azure, z)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +19,17 @@ type Runner struct {
 	Hits         atomic.Int32
 	// Extra claims are added to every minted token.
 	Extra map[string]any
+
+	mu     sync.Mutex
+	minted []string
+}
+
+// Minted returns every token the endpoint handed out: canaries for tests
+// that check no token is ever shown.
+func (r *Runner) Minted() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.minted...)
 }
 
 // NewRunner starts a fake token endpoint for iss. now fixes the tokens'
@@ -40,7 +52,11 @@ func NewRunner(t testing.TB, iss *Issuer, requestToken string, now func() time.T
 		for k, v := range r.Extra {
 			c[k] = v
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"count": 1, "value": iss.Token(t, c)})
+		tok := iss.Token(t, c)
+		r.mu.Lock()
+		r.minted = append(r.minted, tok)
+		r.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(map[string]any{"count": 1, "value": tok})
 	}))
 	t.Cleanup(srv.Close)
 	r.URL = srv.URL + "/idtoken?api-version=2.0"

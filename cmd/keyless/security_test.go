@@ -1,0 +1,177 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/keyless-dev/keyless/internal/aws/stsfake"
+	"github.com/keyless-dev/keyless/internal/environ"
+	"github.com/keyless-dev/keyless/internal/gcp/gcpfake"
+)
+
+// The tests in this file are attacks: each is what a job that controls its
+// own inputs would try in order to get around the policy, the exec boundary
+// or the all-or-nothing rule. Each runs with --debug, and the leak canary
+// checks that nothing it shows holds a secret.
+
+// attack runs keyless with --debug after the command name and fails the test
+// if stdout or stderr shows the runner's request token, any token the
+// runner minted, or one of the extra secrets.
+func attack(t *testing.T, j *githubJob, env environ.Map, extra []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	if env == nil {
+		env = j.env
+	}
+	args = append([]string{args[0], "--debug"}, args[1:]...)
+	code, stdout, stderr = runCLI(t, env, "", args...)
+	secrets := append([]string{requestTokenCanary}, j.runner.Minted()...)
+	secrets = append(secrets, extra...)
+	assertNoSecrets(t, "stdout", stdout, secrets)
+	assertNoSecrets(t, "stderr", stderr, secrets)
+	return code, stdout, stderr
+}
+
+// assertNothingWritten checks the job's file commands are untouched.
+func assertNothingWritten(t *testing.T, j *githubJob) {
+	t.Helper()
+	for _, f := range []string{j.envFile, j.outFile} {
+		if env := parseFileCommand(t, f); len(env) != 0 {
+			t.Errorf("%s written by a refused run: %v", f, keys(env))
+		}
+	}
+}
+
+const (
+	deployRole   = "arn:aws:iam::111122223333:role/deploy"
+	orgAdminRole = "arn:aws:iam::999988887777:role/org-admin"
+)
+
+// Hole 1: --aws-chain-role was never asked of the policy. A rule granting
+// only role/deploy let a job chain into any role deploy could assume, while
+// the log said "allowed by rule".
+func TestAttackChainRoleNotGranted(t *testing.T) {
+	j := newGitHubJob(t, allowDeployRule)
+	sts := stsfake.New()
+	defer sts.Close()
+	code, stdout, stderr := attack(t, j, nil, nil, "login", "--policy", j.policy,
+		"--aws-role", deployRole, "--aws-chain-role", orgAdminRole,
+		"--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (denied)\nstderr:\n%s", code, stderr)
+	}
+	if n := len(sts.Calls()); n != 0 {
+		t.Errorf("STS was called %d times for a chain the policy does not grant", n)
+	}
+	if strings.Contains(stderr, "allowed by rule") || !strings.Contains(stderr, "chain="+orgAdminRole) {
+		t.Errorf("stderr does not name the refused chained role:\n%s", stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout on denial: %q", stdout)
+	}
+	assertNothingWritten(t, j)
+}
+
+// Without a role named, the first matching grant's role is used; the chain
+// role asked for must still be granted.
+func TestAttackChainRoleWithGrantedRoleOnly(t *testing.T) {
+	j := newGitHubJob(t, allowDeployRule)
+	sts := stsfake.New()
+	defer sts.Close()
+	code, _, stderr := attack(t, j, nil, nil, "login", "--policy", j.policy,
+		"--aws-chain-role", orgAdminRole, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+	if code != 1 || len(sts.Calls()) != 0 {
+		t.Fatalf("exit %d, %d STS calls; want 1 and none\nstderr:\n%s", code, len(sts.Calls()), stderr)
+	}
+	assertNothingWritten(t, j)
+}
+
+// A role granted as a first role is not thereby a chain target: chaining
+// from deploy to deploy-next needs deploy's chain-roles to list it.
+func TestAttackChainToAnotherGrantedRole(t *testing.T) {
+	const next = "arn:aws:iam::111122223333:role/deploy-next"
+	j := newGitHubJob(t, strings.Replace(allowDeployRule, `max-duration: 1h}]`,
+		`max-duration: 1h}, {role: "`+next+`"}]`, 1))
+	sts := stsfake.New()
+	defer sts.Close()
+	code, _, stderr := attack(t, j, nil, nil, "login", "--policy", j.policy,
+		"--aws-role", deployRole, "--aws-chain-role", next, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+	if code != 1 || len(sts.Calls()) != 0 {
+		t.Fatalf("exit %d, %d STS calls; want 1 and none\nstderr:\n%s", code, len(sts.Calls()), stderr)
+	}
+}
+
+func TestChainRoleGrantedByChainRoles(t *testing.T) {
+	const next = "arn:aws:iam::444455556666:role/deploy-target"
+	j := newGitHubJob(t, strings.Replace(allowDeployRule, `max-duration: 1h}]`,
+		`max-duration: 1h, chain-roles: ["`+next+`"]}]`, 1))
+	sts := stsfake.New()
+	defer sts.Close()
+	code, _, stderr := attack(t, j, nil, nil, "login", "--policy", j.policy,
+		"--aws-role", deployRole, "--aws-chain-role", next, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	if n := len(sts.Issued()); n != 2 {
+		t.Fatalf("STS issued %d credentials, want 2 (the role, then the chained one)", n)
+	}
+	if !strings.Contains(stderr, `allowed by rule "deploy-main"`) {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	// The chained credentials are the ones handed over: they are secrets.
+	var secrets []string
+	for _, c := range sts.Issued() {
+		secrets = append(secrets, c.SecretAccessKey, c.SessionToken)
+	}
+	assertNoSecrets(t, "stderr", stderr, secrets)
+}
+
+// Hole 1, Google: every delegate of the impersonation chain is held on the
+// way to the service account, so each must be granted.
+func TestAttackGCPDelegateNotGranted(t *testing.T) {
+	const evil = "org-admin@acme-prod.iam.gserviceaccount.com"
+	j := newGitHubJob(t, allowGCPRule)
+	g := newGoogle(t)
+	code, stdout, stderr := attack(t, j, nil, nil, append(gcpLoginArgs(j.policy, g.URL), "--gcp-delegates", evil)...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (denied)\nstderr:\n%s", code, stderr)
+	}
+	if n := len(g.Calls()); n != 0 {
+		t.Errorf("Google was called %d times for a delegate the policy does not grant", n)
+	}
+	if !strings.Contains(stderr, "delegate="+evil) || stdout != "" {
+		t.Errorf("stdout %q, stderr:\n%s", stdout, stderr)
+	}
+	assertNothingWritten(t, j)
+}
+
+func TestGCPDelegateGrantedByDelegates(t *testing.T) {
+	const hop = "hop@acme-prod.iam.gserviceaccount.com"
+	j := newGitHubJob(t, strings.Replace(allowGCPRule, `"}]`, `", delegates: ["`+hop+`"]}]`, 1))
+	g := newGoogle(t)
+	code, _, stderr := attack(t, j, nil, nil, append(gcpLoginArgs(j.policy, g.URL), "--gcp-delegates", hop)...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	calls := g.CallsTo(gcpfake.GenerateAccessToken)
+	if len(calls) != 1 || !strings.Contains(fmt.Sprint(calls[0].Body["delegates"]), hop) {
+		t.Fatalf("generateAccessToken calls %v: the delegate is not in the request", calls)
+	}
+	assertNoSecrets(t, "stderr", stderr, googleSecrets(g))
+}
+
+// A service account the rule does not grant is refused, as is a provider.
+func TestAttackGCPServiceAccountNotGranted(t *testing.T) {
+	j := newGitHubJob(t, allowGCPRule)
+	g := newGoogle(t)
+	args := gcpLoginArgs(j.policy, g.URL)
+	for i, a := range args {
+		if a == gcpServiceAccount {
+			args[i] = "org-admin@acme-prod.iam.gserviceaccount.com"
+		}
+	}
+	code, _, stderr := attack(t, j, nil, nil, args...)
+	if code != 1 || len(g.Calls()) != 0 {
+		t.Fatalf("exit %d, %d Google calls; want 1 and none\nstderr:\n%s", code, len(g.Calls()), stderr)
+	}
+}
