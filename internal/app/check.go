@@ -13,6 +13,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/policy"
+	"github.com/keyless-dev/keyless/internal/sink"
 )
 
 // CheckOptions are the options of `keyless check`.
@@ -107,7 +108,7 @@ func checkFormat(f string) (bool, error) {
 	switch f {
 	case "json":
 		return true, nil
-	case "", "text", "github", "shell", "dotenv":
+	case "", "text", sink.FormatGitHub, sink.FormatShell, sink.FormatDotenv:
 		return false, nil
 	}
 	return false, failure.Usage("use --format text or --format json", "check: unknown format %q", f)

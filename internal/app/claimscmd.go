@@ -14,6 +14,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/secret"
 	"github.com/keyless-dev/keyless/internal/token"
@@ -154,7 +155,7 @@ func (r tokenRun) load(ctx context.Context) (tokenClaims, error) {
 	client := r.client()
 	trusted := r.trusted
 	if trusted == nil {
-		trusted = append(verify.DefaultIssuers(), r.in.Issuers...)
+		trusted = append(platform.DefaultIssuers(), r.in.Issuers...)
 	} else {
 		trusted = append(append([]string(nil), trusted...), r.in.Issuers...)
 	}
@@ -163,7 +164,7 @@ func (r tokenRun) load(ctx context.Context) (tokenClaims, error) {
 	online := verify.New(vopts)
 	if ci && !r.in.NoVerify && r.in.JWKSFile == "" {
 		// Fetch the keys while the token is being fetched.
-		online.Prefetch(ctx, tokensource.LikelyIssuer(env))
+		online.Prefetch(ctx, platform.LikelyIssuer(env))
 	}
 	tok, err := src.Token(ctx, r.audience)
 	if err != nil {
@@ -258,33 +259,15 @@ func (r tokenRun) source(env environ.Env) (src tokensource.Source, desc string, 
 	if r.in.TokenFile == "-" {
 		return r.stdin()
 	}
-	if !r.in.Given() {
-		if tokensource.Platform(env) == "" {
-			if v, ok := env.Lookup(tokensource.EnvIDToken); !ok || strings.TrimSpace(v) == "" {
-				return r.stdin()
-			}
-		} else {
-			ci = true
-		}
+	origin, _ := tokensource.Find(env, opts)
+	if origin == tokensource.FromNone {
+		return r.stdin()
 	}
 	src, err = tokensource.Detect(env, opts)
 	if err != nil {
 		return nil, "", false, err
 	}
-	switch s := src.(type) {
-	case *tokensource.GitHub:
-		desc = "the GitHub Actions token"
-		if r.audience != "" {
-			desc += " for audience " + r.audience
-		}
-	case *tokensource.GitLab:
-		desc = "the GitLab CI token in " + s.Variable()
-	case *tokensource.Env:
-		desc = "the token in " + s.Variable()
-	default:
-		desc = "the token file " + r.in.TokenFile
-	}
-	return src, desc, ci, nil
+	return src, tokensource.Describe(src, r.audience), origin == tokensource.FromPlatform, nil
 }
 
 // Hints when there is no token at all (names of options, not credentials).
@@ -300,7 +283,7 @@ func (r tokenRun) stdin() (tokensource.Source, string, bool, error) {
 		hint = noCheckInputHint
 	}
 	if in == nil || isTerminal(in) {
-		return nil, "", false, failure.Usage(hint, "no token: not in GitHub Actions or GitLab CI, and none given")
+		return nil, "", false, failure.Usage(hint, "no token: not in a CI job keyless knows, and none given")
 	}
 	b, err := transport.ReadAll(in, token.MaxSize+4<<10)
 	if errors.Is(err, transport.ErrTooLarge) {
@@ -390,10 +373,7 @@ func CheckWantsToken(rt Runtime, in TokenInput, claimsFile string) bool {
 	if env == nil {
 		env = environ.Map{}
 	}
-	if tokensource.Platform(env) != "" {
-		return true
-	}
-	if v, ok := env.Lookup(tokensource.EnvIDToken); ok && strings.TrimSpace(v) != "" {
+	if origin, _ := tokensource.Find(env, tokensource.Options{}); origin != tokensource.FromNone {
 		return true
 	}
 	return rt.Stdin != nil && !isTerminal(rt.Stdin)
@@ -438,22 +418,17 @@ func describeInput(rt Runtime, in TokenInput) string {
 	if env == nil {
 		env = environ.Map{}
 	}
-	var from string
-	switch {
+	from := "token on standard input"
+	switch origin, p := tokensource.Find(env, tokensource.Options{TokenFile: in.TokenFile, TokenEnv: in.TokenEnv}); {
 	case in.TokenFile == "-":
-		from = "token on standard input"
-	case in.TokenFile != "":
+	case origin == tokensource.FromFile:
 		from = "token file " + in.TokenFile
-	case in.TokenEnv != "":
+	case origin == tokensource.FromVariable:
 		from = "token in " + in.TokenEnv
-	case tokensource.Platform(env) != "":
-		from = "the job's token (" + tokensource.Platform(env) + ")"
-	default:
-		if v, ok := env.Lookup(tokensource.EnvIDToken); ok && strings.TrimSpace(v) != "" {
-			from = "token in " + tokensource.EnvIDToken
-		} else {
-			from = "token on standard input"
-		}
+	case origin == tokensource.FromPlatform:
+		from = "the job's token (" + p.Name + ")"
+	case origin == tokensource.FromIDToken:
+		from = "token in " + tokensource.EnvIDToken
 	}
 	switch {
 	case in.NoVerify:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/secret"
 	"github.com/keyless-dev/keyless/internal/tokensource"
@@ -84,7 +85,7 @@ func newSession(ctx context.Context, rt Runtime, opts LoginOptions, prog *progre
 	s.source = src
 	// Keys are fetched while the token is requested: one round trip saved.
 	// Only for an issuer the run can use: with a policy, one its rules name.
-	if iss := tokensource.LikelyIssuer(rt.Env); iss != "" && (s.policy == nil || slices.Contains(issuers, iss)) {
+	if iss := platform.LikelyIssuer(rt.Env); iss != "" && (s.policy == nil || slices.Contains(issuers, iss)) {
 		s.verifier.Prefetch(ctx, iss)
 	}
 	return s, nil
@@ -299,7 +300,7 @@ func (s *session) processArgs() []string {
 func checkIssuerFlags(issuers []string) error {
 	for _, iss := range issuers {
 		if err := verify.CheckIssuerURL(iss); err != nil {
-			return failure.Mark(failure.ErrUsage, fmt.Errorf("--issuer: %w", err), "an issuer is an https URL such as https://token.actions.githubusercontent.com")
+			return failure.Mark(failure.ErrUsage, fmt.Errorf("--issuer: %w", err), "an issuer is an https URL such as "+platform.DefaultIssuers()[0])
 		}
 	}
 	return nil

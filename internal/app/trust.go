@@ -11,6 +11,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/buildinfo"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/policy"
+	"github.com/keyless-dev/keyless/internal/sink"
 	"github.com/keyless-dev/keyless/internal/trust"
 	"github.com/keyless-dev/keyless/internal/trust/audit"
 	"github.com/keyless-dev/keyless/internal/trust/render"
@@ -36,7 +37,7 @@ func TrustAudit(ctx context.Context, o TrustAuditOptions, stdout io.Writer) erro
 		return failure.Usage("name the files: keyless trust audit trust-policy.json provider.yaml …", "trust audit: no file to audit")
 	}
 	switch o.Format {
-	case "", "github", "shell", "dotenv":
+	case "", sink.FormatGitHub, sink.FormatShell, sink.FormatDotenv:
 		// A job-wide KEYLESS_FORMAT names how login hands credentials over.
 		o.Format = audit.FormatText
 	case audit.FormatText, audit.FormatJSON, audit.FormatSARIF:
@@ -144,7 +145,7 @@ func TrustRender(ctx context.Context, o TrustRenderOptions, stdout io.Writer) er
 		return failure.Usage("keyless trust render aws|gcp|azure --policy FILE", "trust render: unknown cloud %q", o.Cloud)
 	}
 	switch o.Format {
-	case "", "github", "shell", "dotenv":
+	case "", sink.FormatGitHub, sink.FormatShell, sink.FormatDotenv:
 		// A job-wide KEYLESS_FORMAT names how login hands credentials over.
 		o.Format = formats[0]
 	}

@@ -1,106 +1,31 @@
 package policy
 
-import "sort"
+import (
+	"sort"
 
-// Concepts are the platform-neutral names a rule may match on. The table in
-// policies/README.md documents the mapping; resolveConcept is its source of
-// truth.
-var conceptNames = []string{"repository", "owner", "branch", "tag", "environment", "event", "workflow", "runner"}
-
-func isConcept(key string) bool {
-	for _, c := range conceptNames {
-		if c == key {
-			return true
-		}
-	}
-	return false
-}
+	"github.com/keyless-dev/keyless/internal/platform"
+)
 
 // resolveConcept turns a concept into the claim comparisons that decide it
-// on a platform; all of them must hold.
-func resolveConcept(pl Platform, key string, kind Kind, values []string) []ClaimMatch {
-	one := func(claim string) []ClaimMatch {
-		return []ClaimMatch{{Claim: claim, Kind: kind, Values: values}}
-	}
-	switch pl {
-	case GitHub:
-		switch key {
-		case "repository":
-			return one("repository")
-		case "owner":
-			return one("repository_owner")
-		case "branch":
-			return []ClaimMatch{{Claim: "ref", Prefix: "refs/heads/", Kind: kind, Values: values}}
-		case "tag":
-			return []ClaimMatch{{Claim: "ref", Prefix: "refs/tags/", Kind: kind, Values: values}}
-		case "environment":
-			return one("environment")
-		case "event":
-			return one("event_name")
-		case "workflow":
-			return []ClaimMatch{{Claim: "workflow_ref", Part: PartPath, Kind: kind, Values: values}}
-		case "runner":
-			return one("runner_environment")
+// on a platform (platform.Platform.Concepts); all of them must hold.
+func resolveConcept(pl *platform.Platform, key string, kind Kind, values []string) []ClaimMatch {
+	var out []ClaimMatch
+	for _, c := range pl.Concept(key) {
+		m := ClaimMatch{Claim: c.Name, Prefix: c.Prefix, Kind: kind, Values: values}
+		if c.Path {
+			m.Part = PartPath
 		}
-	case GitLab:
-		switch key {
-		case "repository":
-			return one("project_path")
-		case "owner":
-			return one("namespace_path")
-		case "branch":
-			// ref alone is ambiguous on GitLab: a tag may be called "main".
-			return []ClaimMatch{{Claim: "ref_type", Kind: KindExact, Values: []string{"branch"}}, {Claim: "ref", Kind: kind, Values: values}}
-		case "tag":
-			return []ClaimMatch{{Claim: "ref_type", Kind: KindExact, Values: []string{"tag"}}, {Claim: "ref", Kind: kind, Values: values}}
-		case "environment":
-			return one("environment")
-		case "event":
-			return one("pipeline_source")
-		case "workflow":
-			return []ClaimMatch{{Claim: "ci_config_ref_uri", Part: PartPath, Kind: kind, Values: values}}
-		case "runner":
-			return one("runner_environment")
+		if c.Equals != "" {
+			m.Kind, m.Values = KindExact, []string{c.Equals}
 		}
+		out = append(out, m)
 	}
-	return nil
-}
-
-// knownClaims are the claims each platform documents for its ID tokens. A
-// match key that is neither a concept nor a known claim is refused as a
-// probable typo; "claim:NAME" matches any claim by name.
-var knownClaims = map[Platform][]string{
-	GitHub: {
-		"iss", "sub", "aud", "exp", "nbf", "iat", "jti",
-		"actor", "actor_id", "base_ref", "check_run_id", "enterprise", "enterprise_id", "environment",
-		"environment_node_id", "event_name", "head_ref", "job_workflow_ref", "job_workflow_sha", "ref",
-		"ref_type", "repository", "repository_id", "repository_owner", "repository_owner_id",
-		"repository_visibility", "run_attempt", "run_id", "run_number", "runner_environment", "sha",
-		"workflow", "workflow_ref", "workflow_sha",
-	},
-	GitLab: {
-		"iss", "sub", "aud", "exp", "nbf", "iat", "jti",
-		"namespace_id", "namespace_path", "project_id", "project_path", "project_visibility", "user_id",
-		"user_login", "user_email", "user_access_level", "user_identities", "pipeline_id", "pipeline_source",
-		"job_id", "ref", "ref_type", "ref_path", "ref_protected", "groups_direct", "environment",
-		"environment_protected", "deployment_tier", "environment_action", "runner_id", "runner_environment",
-		"sha", "ci_config_ref_uri", "ci_config_sha", "job_namespace_id", "job_namespace_path",
-		"job_project_id", "job_project_path",
-	},
-}
-
-func isKnownClaim(pl Platform, name string) bool {
-	for _, c := range knownClaims[pl] {
-		if c == name {
-			return true
-		}
-	}
-	return false
+	return out
 }
 
 // suggest returns the closest known key, for "did you mean".
-func suggest(pl Platform, key string) string {
-	cands := append(append([]string{}, conceptNames...), knownClaims[pl]...)
+func suggest(pl *platform.Platform, key string) string {
+	cands := append(platform.Concepts(), pl.Claims...)
 	sort.Strings(cands)
 	best, bestD := "", 3
 	for _, c := range cands {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"github.com/keyless-dev/keyless/internal/platform"
 	"regexp"
 	"sort"
 	"strings"
@@ -60,13 +61,7 @@ const (
 
 // Claims naming who owns the code, per meaning.
 var (
-	repoClaims   = []string{"repository", "repository_id", "project_path", "project_id", "sub"}
-	ownerClaims  = []string{"repository_owner", "repository_owner_id", "namespace_path", "namespace_id"}
-	pusherClaims = []string{"workflow", "workflow_ref", "head_ref", "base_ref", "actor", "actor_id", "user_login", "user_email", "user_id"}
-	eventClaims  = []string{"event_name", "pipeline_source"}
-	// Events whose code or inputs come from outside the protected branch.
-	untrustedEvents = []string{"pull_request", "pull_request_target", "workflow_run", "merge_request_event"}
-	deployWords     = []string{"deploy", "prod", "admin", "release", "publish", "write"}
+	deployWords = []string{"deploy", "prod", "admin", "release", "publish", "write"}
 )
 
 // Lint flags risky rules. It never fails; findings come in file order.
@@ -121,23 +116,23 @@ func lintRule(r *rule) []Finding {
 	allPusher := true
 	for _, c := range r.conds {
 		for _, m := range c.claims {
-			if contains(repoClaims, m.Claim) {
+			if m.Claim == "sub" || platform.AnyRepositoryClaim(m.Claim) {
 				repoBound = true
 			}
-			if contains(ownerClaims, m.Claim) {
+			if platform.AnyOwnerClaim(m.Claim) {
 				ownerBound = true
 			}
-			if !contains(pusherClaims, m.Claim) && m.Claim != "ref_type" {
+			if !platform.AnyPusherClaim(m.Claim) && m.Claim != pl.RefType {
 				allPusher = false
 			}
 		}
 	}
-	if pl != Generic || repoBound || ownerBound {
+	if !pl.Generic() || repoBound || ownerBound {
 		switch {
 		case !repoBound && !ownerBound:
 			add(SeverityError, LintNoRepositoryBinding, 0,
 				"add repository: OWNER/NAME (GitHub) or repository: GROUP/PROJECT (GitLab)",
-				"no repository or owner binding: any %s repository whose token matches the rest passes", platformName(pl))
+				"no repository or owner binding: any %s repository whose token matches the rest passes", pl.Name)
 		case !repoBound:
 			add(SeverityWarning, LintOwnerOnly, 0,
 				"add repository: with the repositories that need this grant, unless every repository of the owner should have it",
@@ -175,7 +170,7 @@ func lintRule(r *rule) []Finding {
 	hasRefType := false
 	for _, c := range r.conds {
 		for _, m := range c.claims {
-			if m.Claim == "ref_type" {
+			if pl.RefType != "" && m.Claim == pl.RefType {
 				hasRefType = true
 			}
 		}
@@ -188,12 +183,12 @@ func lintRule(r *rule) []Finding {
 			if m.Claim != "ref" {
 				continue
 			}
-			if pl == GitLab && !hasRefType {
+			if pl.RefType != "" && !hasRefType {
 				add(SeverityWarning, LintGitLabRefWithoutType, c.line,
 					"use branch: or tag: (which check ref_type too), or add ref_type: branch",
 					"GitLab ref without ref_type: a tag with the same name as the branch passes too")
 			}
-			if pl == GitHub {
+			if pl.FullRefs {
 				for _, v := range m.Values {
 					if !strings.HasPrefix(v, "refs/") && !strings.HasPrefix(v, "*") && m.Kind != KindRegex {
 						add(SeverityWarning, LintGitHubShortRef, c.line,
@@ -227,43 +222,36 @@ func lintRule(r *rule) []Finding {
 	if deployLike(r) {
 		events := eventConditions(r)
 		switch {
-		case len(events) == 0 && pl == Generic:
-			// A generic issuer has no events to restrict: the fix would not load.
+		case len(events) == 0 && len(pl.Concept("event")) == 0:
+			// No event concept to restrict with: the fix would not load.
 		case len(events) == 0:
 			add(SeverityWarning, LintUntrustedEvent, 0,
 				"add event: [push, workflow_dispatch] (GitHub) or event: [push, web] (GitLab)",
 				"a deploy-like grant with no event restriction: %s runs can match", untrustedEventDescription)
 		default:
-			for _, ev := range untrustedEvents {
+			for _, ev := range platform.UntrustedEvents() {
 				if admits(events, ev) && (ev != "pull_request" || !refBound(r)) {
-					add(SeverityError, LintUntrustedEvent, lineOf(r, eventClaims...),
+					add(SeverityError, LintUntrustedEvent, lineOf(r, platform.EventClaims()...),
 						"drop "+ev+" from the rule's events; give pull requests a separate read-only rule",
 						"a deploy-like grant is open to %s, whose code or inputs come from outside the protected branch", ev)
 				}
 			}
 		}
-		if pl != Generic {
-			runners := conditionsOn(r, "runner_environment")
+		if runner := pl.Concept("runner"); len(runner) > 0 {
+			runners := conditionsOn(r, runner[0].Name)
 			switch {
 			case len(runners) == 0:
 				add(SeverityWarning, LintSelfHostedRunner, 0,
-					fmt.Sprintf("add runner: %s-hosted, or bind the rule to the self-hosted runners you trust", platformName(pl)),
+					fmt.Sprintf("add runner: %s-hosted, or bind the rule to the self-hosted runners you trust", pl.Name),
 					"no runner restriction on a deploy-like grant: self-hosted runners are allowed")
 			case admits(runners, "self-hosted") && len(conditionsOn(r, "runner_id")) == 0:
-				add(SeverityInfo, LintSelfHostedRunner, lineOf(r, "runner_environment"),
+				add(SeverityInfo, LintSelfHostedRunner, lineOf(r, runner[0].Name),
 					"pin the runners you trust with runner_id: (GitLab), or make sure the runners are dedicated to this repository",
 					"self-hosted runners may receive a deploy-like grant")
 			}
 		}
 	}
 	return out
-}
-
-func platformName(pl Platform) string {
-	if pl == Generic {
-		return "generic"
-	}
-	return string(pl)
 }
 
 // deployLike guesses whether a grant deploys: an environment condition, a
@@ -300,7 +288,7 @@ func deployLike(r *rule) bool {
 
 func eventConditions(r *rule) []*compiledClaim {
 	var out []*compiledClaim
-	for _, cl := range eventClaims {
+	for _, cl := range platform.EventClaims() {
 		out = append(out, conditionsOn(r, cl)...)
 	}
 	return out
@@ -365,11 +353,11 @@ func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, st
 		}
 		if allow && wild {
 			switch {
-			case contains(ownerClaims, m.Claim):
+			case platform.AnyOwnerClaim(m.Claim):
 				add(SeverityError, LintWildcardOwner, c.line,
 					"name the owner exactly",
 					"a pattern in the owner position (%s %q): other owners' repositories can match", c.key, v)
-			case contains([]string{"repository", "project_path"}, m.Claim):
+			case repositoryNameClaim(m.Claim):
 				if !strings.Contains(lit, "/") {
 					add(SeverityError, LintWildcardOwner, c.line,
 						"name the owner exactly, e.g. acme/*",
@@ -380,7 +368,7 @@ func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, st
 						"a pattern in the repository position (%s %q): every matching repository, including new ones, passes", c.key, v)
 				}
 			case m.Claim == "sub":
-				path := strings.TrimPrefix(strings.TrimPrefix(lit, "repo:"), "project_path:")
+				path := trimSubjectKey(lit)
 				slash := strings.IndexByte(path, '/')
 				switch {
 				case slash < 0:
@@ -536,4 +524,26 @@ func covers(a, b *rule) bool {
 		}
 	}
 	return true
+}
+
+// repositoryNameClaim reports whether claim names a repository
+// OWNER/NAME on some platform.
+func repositoryNameClaim(claim string) bool {
+	for _, p := range platform.All() {
+		if p.Subject.OwnerEnd == "/" && p.RepositoryClaim() == claim {
+			return true
+		}
+	}
+	return false
+}
+
+// trimSubjectKey drops the key of a subject whose grammar is
+// KEY OWNER/NAME:… (GitHub's repo:, GitLab's project_path:).
+func trimSubjectKey(lit string) string {
+	for _, p := range platform.All() {
+		if k := p.Subject.Key; k != "" && p.Subject.OwnerEnd == "/" && strings.HasPrefix(lit, k) {
+			return lit[len(k):]
+		}
+	}
+	return lit
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/platform"
 )
 
 // MaxSize bounds a policy file.
@@ -261,10 +262,7 @@ func (l *loader) policy(doc *yaml.Node) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Policy{issuers: map[string]issuer{
-		"github": {name: "github", url: DefaultGitHubIssuer, platform: GitHub},
-		"gitlab": {name: "gitlab", url: DefaultGitLabIssuer, platform: GitLab},
-	}}
+	p := &Policy{issuers: defaultIssuers()}
 	var version, rulesNode *yaml.Node
 	for _, kv := range top {
 		switch kv[0].Value {
@@ -326,7 +324,8 @@ func (l *loader) policy(doc *yaml.Node) (*Policy, error) {
 }
 
 func (l *loader) issuers(p *Policy, n *yaml.Node) error {
-	const hint = "issuers maps a name to a URL, e.g. github: https://token.actions.githubusercontent.com"
+	example := platform.All()[0]
+	hint := "issuers maps a name to a URL, e.g. " + example.Name + ": " + example.Issuers[0]
 	kvs, err := l.mapping(n, "issuers", nil, hint)
 	if err != nil {
 		return err
@@ -350,19 +349,13 @@ func (l *loader) issuers(p *Policy, n *yaml.Node) error {
 				case "url":
 					urlNode = f[1]
 				case "platform":
-					s, err := l.str(f[1], where+".platform", "platform is github, gitlab or generic")
+					platformHint := "platform is one of " + strings.Join(platform.Names(), ", ")
+					s, err := l.str(f[1], where+".platform", platformHint)
 					if err != nil {
 						return err
 					}
-					switch s {
-					case "github":
-						is.platform = GitHub
-					case "gitlab":
-						is.platform = GitLab
-					case "generic":
-						is.platform = Generic
-					default:
-						return l.errAt(f[1], where+".platform", "platform is github, gitlab or generic", "unknown platform %q", s)
+					if is.platform = platform.ByName(s); is.platform == nil {
+						return l.errAt(f[1], where+".platform", platformHint, "unknown platform %q", s)
 					}
 				}
 			}
@@ -371,38 +364,33 @@ func (l *loader) issuers(p *Policy, n *yaml.Node) error {
 			}
 		default:
 			urlNode = kv[1]
-			is.platform = inferPlatform(name, "")
 		}
 		u, err := l.str(urlNode, where, hint)
 		if err != nil {
 			return err
 		}
 		if err := checkIssuerURL(u); err != nil {
-			return l.errAt(urlNode, where, "an issuer is the exact iss of its tokens, e.g. https://token.actions.githubusercontent.com", "%v", err)
+			return l.errAt(urlNode, where, "an issuer is the exact iss of its tokens, e.g. "+example.Issuers[0], "%v", err)
 		}
 		is.url = u
 		if kv[1].Kind != yaml.MappingNode {
-			is.platform = inferPlatform(name, u)
+			is.platform = platform.Of(u, name)
 		}
 		p.issuers[name] = is
 	}
 	return nil
 }
 
-// inferPlatform guesses the platform of an issuer given as a bare URL: by
-// URL for the public services and GitHub Enterprise Server, else by name.
-func inferPlatform(name, u string) Platform {
-	switch {
-	case u == DefaultGitHubIssuer || strings.HasSuffix(u, "/_services/token") || strings.HasPrefix(u, "https://token.actions.githubusercontent.com/"):
-		return GitHub
-	case u == DefaultGitLabIssuer:
-		return GitLab
-	case strings.HasPrefix(name, "github"):
-		return GitHub
-	case strings.HasPrefix(name, "gitlab"):
-		return GitLab
+// defaultIssuers are the platforms' built-in issuers, each under the
+// platform's name, unless the policy overrides them.
+func defaultIssuers() map[string]issuer {
+	out := map[string]issuer{}
+	for _, pl := range platform.All() {
+		if len(pl.Issuers) > 0 {
+			out[pl.Name] = issuer{name: pl.Name, url: pl.Issuers[0], platform: pl}
+		}
 	}
-	return Generic
+	return out
 }
 
 func checkIssuerURL(s string) error {
@@ -541,19 +529,22 @@ func (l *loader) condition(is issuer, kn, vn *yaml.Node, where string) (*conditi
 		}
 	case key == "iss":
 		return nil, l.errAt(kn, where, "set the issuer with issuer: on the rule; it is checked for you", "iss cannot be matched directly")
-	case isConcept(key):
-		if is.platform == Generic {
-			return nil, l.errAt(kn, where, fmt.Sprintf("concepts need a known platform: give issuer %s a platform (github or gitlab), or match on claim names", is.name), "concept %q has no meaning for issuer %q", key, is.name)
+	case platform.IsConcept(key):
+		if is.platform.Generic() {
+			return nil, l.errAt(kn, where, fmt.Sprintf("concepts need a known platform: give issuer %s a platform (%s), or match on claim names", is.name, strings.Join(platform.Names(), ", ")), "concept %q has no meaning for issuer %q", key, is.name)
+		}
+		if len(is.platform.Concept(key)) == 0 {
+			return nil, l.errAt(kn, where, fmt.Sprintf("%s has no %s; match on its claims instead", is.platform.Title, key), "concept %q has no meaning on %s", key, is.platform.Name)
 		}
 		c.concept = true
-	case is.platform == Generic || isKnownClaim(is.platform, key):
+	case is.platform.Generic() || is.platform.Known(key):
 		claimName = key
 	default:
-		h := fmt.Sprintf("concepts are %s; or write claim:%s to match a claim keyless does not know", strings.Join(conceptNames, ", "), key)
+		h := fmt.Sprintf("concepts are %s; or write claim:%s to match a claim keyless does not know", strings.Join(platform.Concepts(), ", "), key)
 		if s := suggest(is.platform, key); s != "" {
 			h = fmt.Sprintf("did you mean %q? ", s) + h
 		}
-		return nil, l.errAt(kn, where, h, "unknown concept or %s claim %q", is.platform, key)
+		return nil, l.errAt(kn, where, h, "unknown concept or %s claim %q", is.platform.Name, key)
 	}
 
 	kind, values, err := l.matchSpec(vn, where)

@@ -148,12 +148,12 @@ rules:
 		t.Fatal(err)
 	}
 	is := p.Issuers()
-	if is["github"] != "https://ghe.acme.example/_services/token" || is["gitlab"] != DefaultGitLabIssuer || len(is) != 4 {
+	if is["github"] != "https://ghe.acme.example/_services/token" || is["gitlab"] != "https://gitlab.com" || len(is) != 4 {
 		t.Fatalf("issuers %v", is)
 	}
 	rs := p.Rules()
-	if rs[0].Platform != GitHub || rs[1].Platform != GitLab {
-		t.Fatalf("platforms %q %q", rs[0].Platform, rs[1].Platform)
+	if rs[0].Platform.Name != "github" || rs[1].Platform.Name != "gitlab" {
+		t.Fatalf("platforms %q %q", rs[0].Platform.Name, rs[1].Platform.Name)
 	}
 	if got := p.IssuerURLs(); len(got) != 2 || got[0] != "https://gitlab.acme.example" {
 		t.Fatalf("IssuerURLs %v", got)

@@ -3,7 +3,8 @@ package policy
 import (
 	"fmt"
 	"regexp"
-	"unicode/utf8"
+
+	"github.com/keyless-dev/keyless/internal/glob"
 )
 
 // matcher compares one normalized claim value (after prefix and part).
@@ -11,6 +12,7 @@ type matcher struct {
 	kind   Kind
 	values []string
 	res    []*regexp.Regexp
+	globs  []glob.Pattern
 }
 
 // maxPattern bounds a pattern's length; RE2 is linear, but a policy has no
@@ -22,6 +24,11 @@ func newMatcher(kind Kind, values []string) (matcher, error) {
 	for _, v := range values {
 		if len(v) > maxPattern {
 			return m, fmt.Errorf("pattern is %d characters long, more than %d", len(v), maxPattern)
+		}
+	}
+	if kind == KindGlob {
+		for _, v := range values {
+			m.globs = append(m.globs, glob.Compile(glob.Policy, v))
 		}
 	}
 	if kind == KindRegex {
@@ -59,8 +66,8 @@ func (m *matcher) match(s string) bool {
 			}
 		}
 	case KindGlob:
-		for _, v := range m.values {
-			if globMatch(v, s) {
+		for _, g := range m.globs {
+			if g.Match(s) {
 				return true
 			}
 		}
@@ -72,44 +79,4 @@ func (m *matcher) match(s string) bool {
 		}
 	}
 	return false
-}
-
-// globMatch reports whether s matches pattern p in full: '*' matches any run
-// of characters (slashes too, as in AWS StringLike), '?' exactly one
-// character, everything else itself. It backtracks only to the last star, so
-// it runs in O(len(p)*len(s)) at worst.
-func globMatch(p, s string) bool {
-	px, sx := 0, 0
-	starPx, starSx := -1, 0
-	for sx < len(s) || px < len(p) {
-		if px < len(p) {
-			switch c := p[px]; c {
-			case '*':
-				starPx, starSx = px, sx
-				px++
-				continue
-			case '?':
-				if sx < len(s) {
-					_, n := utf8.DecodeRuneInString(s[sx:])
-					px++
-					sx += n
-					continue
-				}
-			default:
-				if sx < len(s) && s[sx] == c {
-					px++
-					sx++
-					continue
-				}
-			}
-		}
-		if starPx >= 0 && starSx < len(s) {
-			_, n := utf8.DecodeRuneInString(s[starSx:])
-			starSx += n
-			px, sx = starPx+1, starSx
-			continue
-		}
-		return false
-	}
-	return true
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/keyless-dev/keyless/internal/platform"
 )
 
 // Effect is what a matching rule does.
@@ -27,24 +29,6 @@ const (
 	KindAnyOf Kind = "any-of" // a list of plain strings
 	KindGlob  Kind = "glob"   // '*' any run, '?' one character, whole value
 	KindRegex Kind = "regex"  // RE2, anchored to the whole value
-)
-
-// Platform is the CI platform behind an issuer; it decides what concepts
-// mean.
-type Platform string
-
-// Platforms. Generic is an issuer whose platform keyless does not know: its
-// rules may only use claim names.
-const (
-	GitHub  Platform = "github"
-	GitLab  Platform = "gitlab"
-	Generic Platform = ""
-)
-
-// Built-in issuers, used when the policy does not override them.
-const (
-	DefaultGitHubIssuer = "https://token.actions.githubusercontent.com"
-	DefaultGitLabIssuer = "https://gitlab.com"
 )
 
 // Part selects which part of a claim value a ClaimMatch compares.
@@ -74,7 +58,7 @@ type Policy struct {
 type issuer struct {
 	name     string
 	url      string
-	platform Platform
+	platform *platform.Platform
 	line     int
 }
 
@@ -192,7 +176,7 @@ type RuleView struct {
 	Effect      Effect
 	IssuerName  string
 	IssuerURL   string
-	Platform    Platform
+	Platform    *platform.Platform
 	Conditions  []ConditionView
 	Grant       Grant
 	// Line is where the rule starts in the policy file.

@@ -29,7 +29,7 @@ rules:
 		t.Fatal(err)
 	}
 	rs := p.Rules()
-	if len(rs) != 2 || rs[0].IssuerURL != DefaultGitHubIssuer || rs[1].Platform != GitLab {
+	if len(rs) != 2 || rs[0].IssuerURL != "https://token.actions.githubusercontent.com" || rs[1].Platform.Name != "gitlab" {
 		t.Fatalf("rules: %+v", rs)
 	}
 	want := []ClaimMatch{{Claim: "ref", Prefix: "refs/heads/", Kind: KindGlob, Values: []string{"release/*"}}}
@@ -57,7 +57,7 @@ rules:
 	if p.Rules()[0].Conditions[0].Values[0] != "acme/api" {
 		t.Fatal("Rules() exposes internal state")
 	}
-	if got := p.IssuerURLs(); !reflect.DeepEqual(got, []string{DefaultGitLabIssuer, DefaultGitHubIssuer}) {
+	if got := p.IssuerURLs(); !reflect.DeepEqual(got, []string{"https://gitlab.com", "https://token.actions.githubusercontent.com"}) {
 		t.Fatalf("IssuerURLs = %v", got)
 	}
 }

@@ -1,7 +1,7 @@
-// Package tokensource gets the job's OIDC token from where the CI platform
-// puts it: GitHub Actions' token endpoint (one token minted per audience),
-// a GitLab job's id_tokens: variables, a file (re-read every time, as a
-// Kubernetes projected token is rotated) or an environment variable.
-// Detect picks one in a documented order; an explicit option always wins.
+// Package tokensource decides where the job's OIDC token comes from, in one
+// documented order (Detect; Find says which without reading it): an explicit
+// --token-file or --token-env, then the CI platform internal/platform
+// detects (each platform says how its job gets a token), then
+// KEYLESS_ID_TOKEN. FetchAll gets one token per audience, all or nothing.
 // When no token can be had, the error says what to add to the workflow.
 package tokensource

@@ -8,6 +8,7 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/platform"
 )
 
 // TestTokenGivenForItsName: a token pasted where its variable's name or its
@@ -20,10 +21,10 @@ func TestTokenGivenForItsName(t *testing.T) {
 		opts Options
 	}{
 		{"token-env elsewhere", environ.Map{}, Options{TokenEnv: jobToken}},
-		{"token-env in gitlab", environ.Map{EnvGitLabCI: "true"}, Options{TokenEnv: jobToken}},
+		{"token-env in gitlab", environ.Map{platform.EnvGitLabCI: "true"}, Options{TokenEnv: jobToken}},
 		{"token-env with a newline", environ.Map{}, Options{TokenEnv: jobToken + "\n"}},
 		{"token-file", environ.Map{}, Options{TokenFile: jobToken}},
-		{"token-file with a newline", environ.Map{EnvGitLabCI: "true"}, Options{TokenFile: " " + jobToken + "\n"}},
+		{"token-file with a newline", environ.Map{platform.EnvGitLabCI: "true"}, Options{TokenFile: " " + jobToken + "\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,66 +5,74 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/secret"
-	"github.com/keyless-dev/keyless/internal/transport"
 )
 
-// Source hands out OIDC tokens.
-type Source interface {
-	// Name says where tokens come from: "github-actions", "gitlab-ci",
-	// "file", "env" or "stdin", for progress lines and errors.
-	Name() string
-	// Token returns a token for audience. A source that does not mint
-	// (Minted false) returns the same token whatever the audience, and the
-	// caller must check its aud.
-	Token(ctx context.Context, audience string) (secret.String, error)
-	// Minted reports whether Token mints a token for the audience asked.
-	Minted() bool
-}
+// Source hands out OIDC tokens (see platform.Source).
+type Source = platform.Source
 
-// Variables read from the environment.
-const (
-	EnvGitHubActions = "GITHUB_ACTIONS"
-	EnvRequestURL    = "ACTIONS_ID_TOKEN_REQUEST_URL"
-	EnvRequestToken  = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-	EnvGitLabCI      = "GITLAB_CI"
-	// EnvIDToken is the default variable a GitLab job's id_tokens: (or any
-	// other CI) fills; KEYLESS_<CLOUD>_ID_TOKEN overrides it per cloud.
-	EnvIDToken = "KEYLESS_ID_TOKEN" // #nosec G101 -- a variable name, not a credential
-)
-
-// CloudVariable is the per-cloud GitLab variable, e.g. KEYLESS_AWS_ID_TOKEN.
-func CloudVariable(cloud string) string {
-	return "KEYLESS_" + strings.ToUpper(cloud) + "_ID_TOKEN"
-}
+// EnvIDToken is the variable read outside any detected CI platform.
+const EnvIDToken = platform.EnvIDToken
 
 // Options choose and configure a source. An explicit TokenFile or TokenEnv
 // beats detection.
 type Options struct {
 	TokenFile string
 	TokenEnv  string
-	// HTTPClient is used for GitHub's token endpoint; it should be a
+	// HTTPClient is used for a platform's token endpoint; it should be a
 	// transport client. Nil builds one with the defaults.
 	HTTPClient *http.Client
 	// ReadFile reads a token file; nil reads from the file system.
 	ReadFile func(path string) ([]byte, error)
+	// Run runs a platform's token program (never through a shell); nil
+	// runs it with os/exec.
+	Run func(ctx context.Context, name string, args ...string) ([]byte, error)
+}
+
+// Origin is where the token will come from, decided before it is read.
+type Origin int
+
+// Origins, in the order Detect tries them.
+const (
+	FromNone Origin = iota
+	FromFile
+	FromVariable
+	FromPlatform
+	FromIDToken // KEYLESS_ID_TOKEN outside a detected platform
+)
+
+// Find says where Detect would take the token from, without reading it,
+// and the platform detected (nil outside CI).
+func Find(env environ.Env, opts Options) (Origin, *platform.Platform) {
+	p := platform.Detect(env)
+	switch {
+	case opts.TokenFile != "":
+		return FromFile, p
+	case opts.TokenEnv != "":
+		return FromVariable, p
+	case p != nil:
+		return FromPlatform, p
+	}
+	if v, ok := env.Lookup(EnvIDToken); ok && strings.TrimSpace(v) != "" {
+		return FromIDToken, nil
+	}
+	return FromNone, nil
 }
 
 // Detect picks the token source, in this order:
 //  1. --token-file (a file, re-read whenever a token is needed);
 //  2. --token-env NAME (in GitLab CI, the id_tokens: variable NAME);
-//  3. GitHub Actions (GITHUB_ACTIONS=true or ACTIONS_ID_TOKEN_REQUEST_URL
-//     set): a token minted per audience;
-//  4. GitLab CI (GITLAB_CI=true): KEYLESS_<CLOUD>_ID_TOKEN for a cloud when
-//     declared, else KEYLESS_ID_TOKEN;
-//  5. elsewhere, KEYLESS_ID_TOKEN when it is set.
+//  3. the CI platform detected, in the order of platform.All (GitHub
+//     Actions: a token minted per audience; GitLab CI: KEYLESS_<CLOUD>_ID_TOKEN
+//     for a cloud when declared, else KEYLESS_ID_TOKEN; …);
+//  4. elsewhere, KEYLESS_ID_TOKEN when it is set.
 func Detect(env environ.Env, opts Options) (Source, error) {
 	if opts.TokenFile != "" && opts.TokenEnv != "" {
 		return nil, failure.Usage("give one of them", "use --token-file or --token-env, not both")
@@ -72,39 +80,55 @@ func Detect(env environ.Env, opts Options) (Source, error) {
 	if err := checkNames(opts); err != nil {
 		return nil, err
 	}
-	gitlab := environ.Get(env, EnvGitLabCI) == "true"
-	switch {
-	case opts.TokenFile != "":
-		return NewFile(opts.TokenFile, opts.ReadFile), nil
-	case opts.TokenEnv != "":
-		if gitlab {
-			return &GitLab{env: env, variable: opts.TokenEnv, explicit: true}, nil
+	origin, p := Find(env, opts)
+	switch origin {
+	case FromFile:
+		return platform.NewFile(opts.TokenFile, opts.ReadFile), nil
+	case FromVariable:
+		if p != nil && p.Variable != nil {
+			return p.Variable(env, opts.TokenEnv), nil
 		}
-		return NewEnv(env, opts.TokenEnv), nil
-	}
-	_, hasURL := env.Lookup(EnvRequestURL)
-	if environ.Get(env, EnvGitHubActions) == "true" || hasURL {
-		return NewGitHub(env, opts.HTTPClient)
-	}
-	if gitlab {
-		return &GitLab{env: env, variable: EnvIDToken}, nil
-	}
-	if v, ok := env.Lookup(EnvIDToken); ok && strings.TrimSpace(v) != "" {
-		return NewEnv(env, EnvIDToken), nil
+		return platform.NewEnv(env, opts.TokenEnv), nil
+	case FromPlatform:
+		return p.Source(platform.Deps{Env: env, HTTPClient: opts.HTTPClient, ReadFile: opts.ReadFile, Run: opts.Run})
+	case FromIDToken:
+		return platform.NewEnv(env, EnvIDToken), nil
 	}
 	return nil, failure.New(failure.ErrToken,
-		"in GitHub Actions and GitLab CI keyless finds the token itself; elsewhere give it with --token-file FILE, --token-env NAME or KEYLESS_ID_TOKEN",
-		"no OIDC token source: not running in GitHub Actions or GitLab CI, and no token file or variable given")
+		"in "+ciTitles()+" keyless finds the token itself; elsewhere give it with --token-file FILE, --token-env NAME or KEYLESS_ID_TOKEN",
+		"no OIDC token source: not running in a CI platform keyless knows, and no token file or variable given")
 }
 
-// ForCloud returns the source to use for one cloud: in GitLab CI a declared
-// KEYLESS_<CLOUD>_ID_TOKEN takes precedence for its cloud; every other
-// source is returned as is.
+// ciTitles names the platforms keyless detects, for messages.
+func ciTitles() string {
+	var ts []string
+	for _, p := range platform.All() {
+		if !p.Generic() {
+			ts = append(ts, p.Title)
+		}
+	}
+	if len(ts) < 2 {
+		return strings.Join(ts, "")
+	}
+	return strings.Join(ts[:len(ts)-1], ", ") + " and " + ts[len(ts)-1]
+}
+
+// ForCloud returns the source to use for one cloud: a source that keeps a
+// token per cloud (GitLab's KEYLESS_<CLOUD>_ID_TOKEN) gives that cloud's;
+// every other source is returned as is.
 func ForCloud(src Source, cloud string) Source {
-	if g, ok := src.(*GitLab); ok {
-		return g.forCloud(cloud)
+	if f, ok := src.(interface{ ForCloud(string) Source }); ok {
+		return f.ForCloud(cloud)
 	}
 	return src
+}
+
+// Describe says where a source's token comes from, for people.
+func Describe(src Source, audience string) string {
+	if d, ok := src.(interface{ Describe(string) string }); ok {
+		return d.Describe(audience)
+	}
+	return "the token from " + src.Name()
 }
 
 // FetchAll gets one token per distinct audience, concurrently. It returns
@@ -147,21 +171,18 @@ func FetchAll(ctx context.Context, src Source, audiences []string) (map[string]s
 }
 
 // AudienceHint tells the user how to get a token with the right aud from
-// this source, for an ErrAudience refusal before an exchange.
+// this source, for an ErrAudience refusal before an exchange: a source that
+// knows says it (GitLab's id_tokens:), one that mints needs none.
 func AudienceHint(src Source, cloud, audience string) string {
-	switch s := src.(type) {
-	case *GitLab:
-		if cloud != "" && !s.explicit && s.variable == EnvIDToken {
-			// KEYLESS_ID_TOKEN serves another cloud: give this one its own.
-			return fmt.Sprintf("declare a token for %s with its audience in the job (it takes precedence over %s for %s):\n%s",
-				cloud, EnvIDToken, cloud, idTokensYAML(CloudVariable(cloud), audience))
-		}
-		return fmt.Sprintf("declare the token with the audience the cloud expects in the job:\n%s", idTokensYAML(s.variable, audience))
-	case *GitHub:
-		return ""
-	default:
-		return fmt.Sprintf("give keyless a token issued for audience %q (the %s source cannot ask for one)", audience, src.Name())
+	if h, ok := src.(interface {
+		AudienceHint(cloud, audience string) string
+	}); ok {
+		return h.AudienceHint(cloud, audience)
 	}
+	if src.Minted() {
+		return ""
+	}
+	return fmt.Sprintf("give keyless a token issued for audience %q (the %s source cannot ask for one)", audience, src.Name())
 }
 
 // Static is a source holding one token, such as one read from stdin.
@@ -182,20 +203,4 @@ func (s *Static) Token(context.Context, string) (secret.String, error) {
 		return secret.String{}, failure.New(failure.ErrToken, "", "%s: no token", s.name)
 	}
 	return s.tok, nil
-}
-
-func defaultClient(c *http.Client) *http.Client {
-	if c != nil {
-		return c
-	}
-	return transport.Client(transport.Options{MaxBody: maxResponse})
-}
-
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return transport.ReadAll(f, maxFile)
 }

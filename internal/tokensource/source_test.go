@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/secret"
 	"github.com/keyless-dev/keyless/internal/transport"
 )
@@ -60,9 +61,9 @@ func (f *fakeRunner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func runnerEnv(url string) environ.Map {
 	return environ.Map{
-		EnvGitHubActions: "true",
-		EnvRequestURL:    url + "/idtoken?api-version=2.0",
-		EnvRequestToken:  requestToken,
+		platform.EnvGitHubActions: "true",
+		platform.EnvRequestURL:    url + "/idtoken?api-version=2.0",
+		platform.EnvRequestToken:  requestToken,
 	}
 }
 
@@ -70,7 +71,7 @@ func quickClient(timeout time.Duration) *http.Client {
 	return transport.Client(transport.Options{Timeout: timeout, Sleep: func(context.Context, time.Duration) error { return nil }})
 }
 
-func gitHub(t *testing.T, f *fakeRunner, timeout time.Duration) *GitHub {
+func gitHub(t *testing.T, f *fakeRunner, timeout time.Duration) *platform.GitHub {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
@@ -78,7 +79,7 @@ func gitHub(t *testing.T, f *fakeRunner, timeout time.Duration) *GitHub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, ok := src.(*GitHub)
+	g, ok := src.(*platform.GitHub)
 	if !ok || !g.Minted() || g.Name() != "github-actions" {
 		t.Fatalf("detected %T", src)
 	}
@@ -208,13 +209,13 @@ func TestGitHubBadAnswers(t *testing.T) {
 	}{
 		{"not json", "<html>", "not the expected JSON"},
 		{"no value", `{"count":0}`, "holds no token"},
-		{"huge", `{"value":"` + strings.Repeat("a", maxResponse) + `"}`, "larger than"},
+		{"huge", `{"value":"` + strings.Repeat("a", (64<<10+4<<10)) + `"}`, "larger than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(tt.body)) }))
 			defer srv.Close()
-			g, err := NewGitHub(runnerEnv(srv.URL), quickClient(time.Second))
+			g, err := platform.NewGitHub(runnerEnv(srv.URL), quickClient(time.Second))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,23 +224,6 @@ func TestGitHubBadAnswers(t *testing.T) {
 				t.Fatalf("got %v", err)
 			}
 		})
-	}
-}
-
-func TestWithAudience(t *testing.T) {
-	g, err := NewGitHub(environ.Map{EnvRequestURL: "https://runner.example/idtoken?api-version=2.0&x=%2F", EnvRequestToken: "t"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct{ aud, want string }{
-		{"", "https://runner.example/idtoken?api-version=2.0&x=%2F"},
-		{"sts.amazonaws.com", "https://runner.example/idtoken?api-version=2.0&x=%2F&audience=sts.amazonaws.com"},
-		{"a b&c=d#e", "https://runner.example/idtoken?api-version=2.0&x=%2F&audience=a+b%26c%3Dd%23e"},
-	}
-	for _, tt := range tests {
-		if got := withAudience(g.requestURL, tt.aud); got != tt.want {
-			t.Errorf("%q: %s", tt.aud, got)
-		}
 	}
 }
 
@@ -254,14 +238,14 @@ func TestDetect(t *testing.T) {
 		check func(t *testing.T, s Source)
 	}{
 		{name: "github", env: runnerEnv("https://runner.example"), want: "github-actions"},
-		{name: "github without permission", env: environ.Map{EnvGitHubActions: "true"}, code: failure.CodeToken, hint: "id-token: write"},
-		{name: "github hint mentions forks", env: environ.Map{EnvGitHubActions: "true", EnvRequestURL: "https://runner.example"}, code: failure.CodeToken, hint: "forks never get"},
-		{name: "github over plain http", env: environ.Map{EnvGitHubActions: "true", EnvRequestURL: "http://runner.example", EnvRequestToken: "x"}, code: failure.CodeToken},
-		{name: "gitlab", env: environ.Map{EnvGitLabCI: "true", EnvIDToken: "t"}, want: "gitlab-ci"},
-		{name: "gitlab without id_tokens still detected", env: environ.Map{EnvGitLabCI: "true"}, want: "gitlab-ci"},
+		{name: "github without permission", env: environ.Map{platform.EnvGitHubActions: "true"}, code: failure.CodeToken, hint: "id-token: write"},
+		{name: "github hint mentions forks", env: environ.Map{platform.EnvGitHubActions: "true", platform.EnvRequestURL: "https://runner.example"}, code: failure.CodeToken, hint: "forks never get"},
+		{name: "github over plain http", env: environ.Map{platform.EnvGitHubActions: "true", platform.EnvRequestURL: "http://runner.example", platform.EnvRequestToken: "x"}, code: failure.CodeToken},
+		{name: "gitlab", env: environ.Map{platform.EnvGitLabCI: "true", EnvIDToken: "t"}, want: "gitlab-ci"},
+		{name: "gitlab without id_tokens still detected", env: environ.Map{platform.EnvGitLabCI: "true"}, want: "gitlab-ci"},
 		{name: "token file beats github", env: runnerEnv("https://runner.example"), opts: Options{TokenFile: "/x"}, want: "file"},
 		{name: "token env beats github", env: runnerEnv("https://runner.example"), opts: Options{TokenEnv: "MY_TOKEN"}, want: "env"},
-		{name: "token env in gitlab", env: environ.Map{EnvGitLabCI: "true"}, opts: Options{TokenEnv: "MY_TOKEN"}, want: "gitlab-ci"},
+		{name: "token env in gitlab", env: environ.Map{platform.EnvGitLabCI: "true"}, opts: Options{TokenEnv: "MY_TOKEN"}, want: "gitlab-ci"},
 		{name: "both options", opts: Options{TokenEnv: "A", TokenFile: "B"}, code: failure.CodeUsage},
 		{name: "keyless id token elsewhere", env: environ.Map{EnvIDToken: "t"}, want: "env"},
 		{name: "nothing", env: environ.Map{"CI": "true"}, code: failure.CodeToken, hint: "--token-file"},
@@ -288,7 +272,7 @@ func TestDetect(t *testing.T) {
 }
 
 func TestGitLab(t *testing.T) {
-	env := environ.Map{EnvGitLabCI: "true", EnvIDToken: jobToken + ".default", CloudVariable("aws"): jobToken + ".aws", "CI_JOB_JWT_V2": "old"}
+	env := environ.Map{platform.EnvGitLabCI: "true", EnvIDToken: jobToken + ".default", platform.CloudVariable("aws"): jobToken + ".aws", "CI_JOB_JWT_V2": "old"}
 	src, err := Detect(env, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +295,7 @@ func TestGitLab(t *testing.T) {
 	}
 
 	// Nothing declared: the hint is the YAML, with the cloud's audience.
-	bare, _ := Detect(environ.Map{EnvGitLabCI: "true"}, Options{})
+	bare, _ := Detect(environ.Map{platform.EnvGitLabCI: "true"}, Options{})
 	_, err = ForCloud(bare, "azure").Token(ctx, "api://AzureADTokenExchange")
 	if failure.Code(err) != failure.CodeToken {
 		t.Fatalf("got %v", err)
@@ -361,7 +345,7 @@ func TestFileIsReread(t *testing.T) {
 	if _, err := src.Token(ctx, ""); !strings.Contains(err.Error(), "is empty") {
 		t.Fatalf("empty: %v", err)
 	}
-	if err := os.WriteFile(path, []byte(strings.Repeat("a", maxFile+1)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(strings.Repeat("a", (64<<10+4<<10)+1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := src.Token(ctx, ""); failure.Code(err) != failure.CodeUsage {
@@ -371,11 +355,11 @@ func TestFileIsReread(t *testing.T) {
 
 func TestEnvAndStatic(t *testing.T) {
 	ctx := context.Background()
-	e := NewEnv(environ.Map{"T": " " + jobToken + "\n"}, "T")
+	e := platform.NewEnv(environ.Map{"T": " " + jobToken + "\n"}, "T")
 	if tok, err := e.Token(ctx, ""); err != nil || tok.Reveal() != jobToken {
 		t.Fatalf("%v", err)
 	}
-	_, err := NewEnv(environ.Map{}, "NOPE").Token(ctx, "")
+	_, err := platform.NewEnv(environ.Map{}, "NOPE").Token(ctx, "")
 	if failure.Code(err) != failure.CodeToken || !strings.Contains(err.Error(), "NOPE") {
 		t.Fatalf("%v", err)
 	}

@@ -1,5 +1,7 @@
 package trust
 
+import "github.com/keyless-dev/keyless/internal/platform"
+
 // ClaimRole is what a claim tells about where a job runs.
 type ClaimRole int
 
@@ -13,56 +15,18 @@ const (
 )
 
 // RoleOf classifies a raw claim name for a platform.
-func RoleOf(p Platform, claim string) ClaimRole {
-	switch claim {
-	case "sub":
+func RoleOf(p *platform.Platform, claim string) ClaimRole {
+	switch {
+	case claim == "sub":
 		return SubjectClaim
-	case "aud":
+	case claim == "aud":
 		return AudienceClaim
-	}
-	switch p {
-	case GitHub:
-		switch claim {
-		case "repository", "repository_id":
-			return RepositoryClaim
-		case "repository_owner", "repository_owner_id":
-			return OwnerClaim
-		}
-	case GitLab:
-		switch claim {
-		case "project_path", "project_id":
-			return RepositoryClaim
-		case "namespace_path", "namespace_id":
-			return OwnerClaim
-		}
+	case p.IsRepositoryClaim(claim):
+		return RepositoryClaim
+	case p.IsOwnerClaim(claim):
+		return OwnerClaim
 	}
 	return OtherClaim
-}
-
-// IsIDClaim reports claims that carry numeric ids, which survive renames
-// and cannot be re-registered by someone else.
-func IsIDClaim(claim string) bool {
-	switch claim {
-	case "repository_id", "repository_owner_id", "project_id", "namespace_id", "actor_id", "enterprise_id":
-		return true
-	}
-	return false
-}
-
-// AWSGitHubKeys are the GitHub claims that AWS STS accepts as condition keys
-// (token.actions.githubusercontent.com:<claim>) besides aud and sub, as
-// announced in January 2026: only these. A key AWS does not know is absent
-// from the request, so StringEquals on it would fail closed and lock every
-// job out; claims outside this list (event_name, runner_environment, …)
-// stay enforced by the subject where it can say them, else by keyless alone.
-var AWSGitHubKeys = map[string]bool{
-	"actor": true, "actor_id": true,
-	"enterprise_id":    true,
-	"environment":      true,
-	"job_workflow_ref": true,
-	"ref":              true,
-	"repository":       true, "repository_id": true,
-	"workflow": true,
 }
 
 // AzureAudience is the audience Entra expects on federated tokens by default.
@@ -80,8 +44,13 @@ func SharedAudience(aud, own string) string {
 		return "it is the audience AWS STS expects, so a token minted for AWS works here too"
 	case aud == AzureAudience && own != "azure":
 		return "it is the audience Entra expects, so a token minted for Azure works here too"
-	case len(aud) > len("https://github.com/") && aud[:len("https://github.com/")] == "https://github.com/":
-		return "it is GitHub's default audience, which every job of the owner gets when it asks for no audience"
+	}
+	for _, p := range platform.All() {
+		if p.DefaultAudience != nil {
+			if why := p.DefaultAudience(aud); why != "" {
+				return why
+			}
+		}
 	}
 	return ""
 }

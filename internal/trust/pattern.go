@@ -6,6 +6,8 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+
+	"github.com/keyless-dev/keyless/internal/glob"
 )
 
 // Dialect is the wildcard language a cloud reads a condition value in.
@@ -66,9 +68,9 @@ func (p Pattern) Matches(s string) bool {
 	case Exact:
 		return s == p.Text
 	case IAMLike:
-		return globMatch(iamTokens(p.Text), s)
+		return glob.Match(glob.IAM, p.Text, s)
 	case EntraMatches:
-		return globMatch(starTokens(p.Text), s)
+		return glob.Match(glob.Star, p.Text, s)
 	case CELPrefix:
 		return strings.HasPrefix(s, p.Text)
 	case CELSuffix:
@@ -89,9 +91,9 @@ func (p Pattern) Prefix() (lit string, whole bool) {
 	case Exact:
 		return p.Text, true
 	case IAMLike:
-		return tokensPrefix(iamTokens(p.Text))
+		return glob.Compile(glob.IAM, p.Text).Prefix()
 	case EntraMatches:
-		return tokensPrefix(starTokens(p.Text))
+		return glob.Compile(glob.Star, p.Text).Prefix()
 	case CELPrefix:
 		return p.Text, false
 	case CELSuffix, CELContains:
@@ -117,99 +119,6 @@ func (p Pattern) String() string {
 func (p Pattern) Wild() bool {
 	_, whole := p.Prefix()
 	return !whole
-}
-
-// token is one element of a glob: a literal rune, or a wildcard.
-type token struct {
-	r    rune
-	star bool // any run
-	one  bool // exactly one character
-}
-
-func iamTokens(s string) []token {
-	var out []token
-	for i := 0; i < len(s); {
-		switch {
-		case strings.HasPrefix(s[i:], "${*}"):
-			out = append(out, token{r: '*'})
-			i += 4
-		case strings.HasPrefix(s[i:], "${?}"):
-			out = append(out, token{r: '?'})
-			i += 4
-		case strings.HasPrefix(s[i:], "${$}"):
-			out = append(out, token{r: '$'})
-			i += 4
-		case s[i] == '*':
-			out = append(out, token{star: true})
-			i++
-		case s[i] == '?':
-			out = append(out, token{one: true})
-			i++
-		default:
-			r, n := decodeRune(s[i:])
-			out = append(out, token{r: r})
-			i += n
-		}
-	}
-	return out
-}
-
-func starTokens(s string) []token {
-	out := make([]token, 0, len(s))
-	for _, r := range s {
-		if r == '*' {
-			out = append(out, token{star: true})
-		} else {
-			out = append(out, token{r: r})
-		}
-	}
-	return out
-}
-
-func decodeRune(s string) (rune, int) {
-	for _, r := range s {
-		return r, len(string(r))
-	}
-	return 0, 1
-}
-
-func tokensPrefix(ts []token) (string, bool) {
-	var b strings.Builder
-	for _, t := range ts {
-		if t.star || t.one {
-			return b.String(), false
-		}
-		b.WriteRune(t.r)
-	}
-	return b.String(), true
-}
-
-// globMatch is the classic linear-time wildcard match with backtracking to
-// the last star only.
-func globMatch(ts []token, s string) bool {
-	rs := []rune(s)
-	ti, si := 0, 0
-	starT, starS := -1, 0
-	for si < len(rs) {
-		switch {
-		case ti < len(ts) && ts[ti].star:
-			starT, starS = ti, si
-			ti++
-		case ti < len(ts) && (ts[ti].one || ts[ti].r == rs[si]):
-			ti++
-			si++
-		case starT >= 0:
-			ti = starT + 1
-			starS++
-			si = starS
-		default:
-			return false
-		}
-	}
-	for ti < len(ts) && ts[ti].star {
-		ti++
-	}
-	return ti == len(ts)
 }
 
 // re2Prefix finds the literal an RE2 search is pinned to. A search that is

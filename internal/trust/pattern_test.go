@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestPatternMatches(t *testing.T) {
@@ -75,15 +76,23 @@ func FuzzIAMLike(f *testing.F) {
 		}
 		var re strings.Builder
 		re.WriteString("^")
-		for _, tok := range iamTokens(pat) {
+		for i := 0; i < len(pat); {
 			switch {
-			case tok.star:
+			case strings.HasPrefix(pat[i:], "${*}"), strings.HasPrefix(pat[i:], "${?}"), strings.HasPrefix(pat[i:], "${$}"):
+				re.WriteString(regexp.QuoteMeta(pat[i+2 : i+3]))
+				i += 4
+				continue
+			case pat[i] == '*':
 				re.WriteString("(?s:.*)")
-			case tok.one:
+			case pat[i] == '?':
 				re.WriteString("(?s:.)")
 			default:
-				re.WriteString(regexp.QuoteMeta(string(tok.r)))
+				r, n := utf8.DecodeRuneInString(pat[i:])
+				re.WriteString(regexp.QuoteMeta(string(r)))
+				i += n
+				continue
 			}
+			i++
 		}
 		re.WriteString("$")
 		want := regexp.MustCompile(re.String()).MatchString(s)

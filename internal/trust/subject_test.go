@@ -1,36 +1,43 @@
 package trust
 
 import (
+	"github.com/keyless-dev/keyless/internal/platform"
 	"testing"
+)
+
+var (
+	ghP    = platform.ByName("github")
+	glP    = platform.ByName("gitlab")
+	otherP = platform.Generic()
 )
 
 func TestAnalyzeSubject(t *testing.T) {
 	tests := []struct {
-		plat   Platform
+		plat   *platform.Platform
 		p      Pattern
 		grade  Grade
 		checks []string
 		scope  Scope
 	}{
-		{GitHub, Pattern{Exact, "repo:acme/api:ref:refs/heads/main"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/api"}},
-		{GitHub, Pattern{Exact, "repo:acme@1/api@2:environment:prod"}, Safe, nil, Scope{Owner: "acme@1", Repository: "acme@1/api@2", Immutable: true}},
-		{GitHub, Pattern{IAMLike, "repo:acme/api:ref:refs/heads/release/*"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/api"}},
-		{GitHub, Pattern{IAMLike, "repo:acme/api:ref:refs/tags/v*"}, Safe, []string{"ref-prefix"}, Scope{Owner: "acme", Repository: "acme/api"}},
-		{GitHub, Pattern{IAMLike, "repo:acme/api:*"}, Caution, []string{"pull-request", "any-ref"}, Scope{Owner: "acme", Repository: "acme/api", AdmitsPR: true}},
-		{GitHub, Pattern{Exact, "repo:acme/api:pull_request"}, Caution, []string{"pull-request"}, Scope{Owner: "acme", Repository: "acme/api", AdmitsPR: true}},
-		{GitHub, Pattern{IAMLike, "repo:acme/*"}, Caution, []string{"wildcard-repository", "pull-request"}, Scope{Owner: "acme", AdmitsPR: true}},
-		{GitHub, Pattern{IAMLike, "repo:acme/api*"}, Caution, []string{"repository-prefix", "pull-request"}, Scope{Owner: "acme", AdmitsPR: true}},
-		{GitHub, Pattern{IAMLike, "repo:acme*"}, Dangerous, []string{"owner-prefix"}, Scope{}},
-		{GitHub, Pattern{IAMLike, "repo:*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
-		{GitHub, Pattern{IAMLike, "*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
-		{GitHub, Pattern{EntraMatches, "*:ref:refs/heads/main"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
-		{GitHub, Pattern{Exact, "repo:acme"}, Caution, []string{"unrecognized-subject"}, Scope{}},
-		{GitHub, Pattern{Exact, "job_workflow_ref:acme/p/.github/workflows/d.yml@refs/heads/main"}, Caution, []string{"subject-without-repository"}, Scope{}},
-		{GitHub, Pattern{Exact, "repository_owner_id:1:repository_id:2:environment:prod"}, Safe, nil, Scope{Repository: "2"}},
-		{GitLab, Pattern{Exact, "project_path:acme/platform/api:ref_type:branch:ref:main"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/platform/api"}},
-		{GitLab, Pattern{IAMLike, "project_path:acme/platform/*"}, Caution, []string{"wildcard-repository"}, Scope{Owner: "acme"}},
-		{OtherPlatform, Pattern{Exact, "system:serviceaccount:ci:deployer"}, Safe, nil, Scope{}},
-		{OtherPlatform, Pattern{IAMLike, "system:serviceaccount:ci:*"}, Caution, []string{"unrecognized-subject"}, Scope{}},
+		{ghP, Pattern{Exact, "repo:acme/api:ref:refs/heads/main"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/api"}},
+		{ghP, Pattern{Exact, "repo:acme@1/api@2:environment:prod"}, Safe, nil, Scope{Owner: "acme@1", Repository: "acme@1/api@2", Immutable: true}},
+		{ghP, Pattern{IAMLike, "repo:acme/api:ref:refs/heads/release/*"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/api"}},
+		{ghP, Pattern{IAMLike, "repo:acme/api:ref:refs/tags/v*"}, Safe, []string{"ref-prefix"}, Scope{Owner: "acme", Repository: "acme/api"}},
+		{ghP, Pattern{IAMLike, "repo:acme/api:*"}, Caution, []string{"pull-request", "any-ref"}, Scope{Owner: "acme", Repository: "acme/api", AdmitsPR: true}},
+		{ghP, Pattern{Exact, "repo:acme/api:pull_request"}, Caution, []string{"pull-request"}, Scope{Owner: "acme", Repository: "acme/api", AdmitsPR: true}},
+		{ghP, Pattern{IAMLike, "repo:acme/*"}, Caution, []string{"wildcard-repository", "pull-request"}, Scope{Owner: "acme", AdmitsPR: true}},
+		{ghP, Pattern{IAMLike, "repo:acme/api*"}, Caution, []string{"repository-prefix", "pull-request"}, Scope{Owner: "acme", AdmitsPR: true}},
+		{ghP, Pattern{IAMLike, "repo:acme*"}, Dangerous, []string{"owner-prefix"}, Scope{}},
+		{ghP, Pattern{IAMLike, "repo:*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
+		{ghP, Pattern{IAMLike, "*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
+		{ghP, Pattern{EntraMatches, "*:ref:refs/heads/main"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
+		{ghP, Pattern{Exact, "repo:acme"}, Caution, []string{"unrecognized-subject"}, Scope{}},
+		{ghP, Pattern{Exact, "job_workflow_ref:acme/p/.github/workflows/d.yml@refs/heads/main"}, Caution, []string{"subject-without-repository"}, Scope{}},
+		{ghP, Pattern{Exact, "repository_owner_id:1:repository_id:2:environment:prod"}, Safe, nil, Scope{Repository: "2"}},
+		{glP, Pattern{Exact, "project_path:acme/platform/api:ref_type:branch:ref:main"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/platform/api"}},
+		{glP, Pattern{IAMLike, "project_path:acme/platform/*"}, Caution, []string{"wildcard-repository"}, Scope{Owner: "acme"}},
+		{otherP, Pattern{Exact, "system:serviceaccount:ci:deployer"}, Safe, nil, Scope{}},
+		{otherP, Pattern{IAMLike, "system:serviceaccount:ci:*"}, Caution, []string{"unrecognized-subject"}, Scope{}},
 	}
 	for _, tt := range tests {
 		sc, fs := AnalyzeSubject(tt.plat, tt.p)
@@ -53,17 +60,17 @@ func TestAnalyzeSubject(t *testing.T) {
 }
 
 func TestPlatformOf(t *testing.T) {
-	for in, want := range map[string]Platform{
-		"https://token.actions.githubusercontent.com":      GitHub,
-		"token.actions.githubusercontent.com":              GitHub,
-		"token.actions.githubusercontent.com/acme-corp":    GitHub,
-		"https://ghe.example.com/_services/token":          GitHub,
-		"https://gitlab.com":                               GitLab,
-		"gitlab.example.com":                               GitLab,
-		"https://oidc.eks.us-east-1.amazonaws.com/id/ABCD": OtherPlatform,
-		"%zz": OtherPlatform,
+	for in, want := range map[string]string{
+		"https://token.actions.githubusercontent.com":      "github",
+		"token.actions.githubusercontent.com":              "github",
+		"token.actions.githubusercontent.com/acme-corp":    "github",
+		"https://ghe.example.com/_services/token":          "github",
+		"https://gitlab.com":                               "gitlab",
+		"gitlab.example.com":                               "gitlab",
+		"https://oidc.eks.us-east-1.amazonaws.com/id/ABCD": "generic",
+		"%zz": "generic",
 	} {
-		if got := PlatformOf(in); got != want {
+		if got := PlatformOf(in).Name; got != want {
 			t.Errorf("PlatformOf(%q) = %v, want %v", in, got, want)
 		}
 	}

@@ -9,30 +9,6 @@ import (
 	"github.com/keyless-dev/keyless/internal/transport"
 )
 
-// The built-in trusted issuers and where they publish keys. Knowing the JWKS
-// URL saves the discovery round trip on every run.
-const (
-	GitHubIssuer = "https://token.actions.githubusercontent.com"
-	GitLabIssuer = "https://gitlab.com"
-)
-
-// DefaultIssuers are trusted without being named.
-func DefaultIssuers() []string { return []string{GitHubIssuer, GitLabIssuer} }
-
-// knownJWKS returns the key set URL of the two built-in issuers, whose
-// layout is fixed; every other issuer (GitHub Enterprise Server, GHE.com,
-// enterprise-slug issuers, self-managed GitLab) goes through discovery, so
-// keyless never has to guess a path.
-func knownJWKS(issuer string) string {
-	switch issuer {
-	case GitLabIssuer:
-		return GitLabIssuer + "/oauth/discovery/keys"
-	case GitHubIssuer:
-		return GitHubIssuer + "/.well-known/jwks"
-	}
-	return ""
-}
-
 // CheckIssuerURL accepts an absolute https URL without query or fragment, or
 // plain http on a loopback address (tests, a local issuer). It is what
 // --issuer and a policy's issuers must satisfy.

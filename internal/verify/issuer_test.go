@@ -6,22 +6,6 @@ import (
 	"testing"
 )
 
-func TestKnownJWKS(t *testing.T) {
-	tests := []struct{ issuer, want string }{
-		{"https://token.actions.githubusercontent.com", "https://token.actions.githubusercontent.com/.well-known/jwks"},
-		{"https://gitlab.com", "https://gitlab.com/oauth/discovery/keys"},
-		{"https://token.actions.githubusercontent.com/acme", ""},
-		{"https://ghes.example.com/_services/token", ""},
-		{"https://token.actions.octo.ghe.com", ""},
-		{"https://gitlab.example.com", ""},
-	}
-	for _, tt := range tests {
-		if got := knownJWKS(tt.issuer); got != tt.want {
-			t.Errorf("%s: %q", tt.issuer, got)
-		}
-	}
-}
-
 func TestNearMiss(t *testing.T) {
 	tests := []struct {
 		a, b string

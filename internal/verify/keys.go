@@ -13,6 +13,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/transport"
 )
 
@@ -122,7 +123,7 @@ func (v *Verifier) get(ctx context.Context, c *keyCache, minGen int) ([]jose.JSO
 func (v *Verifier) fetch(ctx context.Context, issuer string) ([]jose.JSONWebKey, error) {
 	jwksURL := v.jwksURLs[issuer]
 	if jwksURL == "" {
-		jwksURL = knownJWKS(issuer)
+		jwksURL = platform.KnownJWKS(issuer)
 	}
 	if jwksURL == "" {
 		u, err := v.discover(ctx, issuer)

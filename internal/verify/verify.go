@@ -17,6 +17,7 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/secret"
 	"github.com/keyless-dev/keyless/internal/token"
 	"github.com/keyless-dev/keyless/internal/transport"
@@ -32,7 +33,7 @@ var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "P
 
 // Options configure a Verifier. Zero values take the defaults.
 type Options struct {
-	// Issuers are trusted in addition to DefaultIssuers (New) or are the
+	// Issuers are trusted in addition to platform.DefaultIssuers (New) or are the
 	// only trusted ones (Offline). Each must pass CheckIssuerURL.
 	Issuers []string
 	// JWKSURLs maps an issuer to its key set URL, skipping discovery.
@@ -68,10 +69,10 @@ type Verifier struct {
 	cache map[string]*keyCache
 }
 
-// New returns a Verifier that trusts DefaultIssuers plus opts.Issuers and
+// New returns a Verifier that trusts platform.DefaultIssuers plus opts.Issuers and
 // fetches their keys over opts.HTTPClient.
 func New(opts Options) *Verifier {
-	return newVerifier(append(DefaultIssuers(), opts.Issuers...), opts)
+	return newVerifier(append(platform.DefaultIssuers(), opts.Issuers...), opts)
 }
 
 // Offline returns a Verifier that uses only the keys in jwksJSON (a JWKS

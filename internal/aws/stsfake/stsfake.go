@@ -5,7 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -38,7 +40,7 @@ type Reply struct {
 
 // Errors as STS sends them (status, code, a typical message).
 var (
-	InvalidIdentityToken = Reply{400, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://token.actions.githubusercontent.com"}
+	InvalidIdentityToken = Reply{400, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://issuer.example"}
 	AccessDenied         = Reply{403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"}
 	AccessDeniedChained  = Reply{403, "AccessDenied", "User: arn:aws:sts::111122223333:assumed-role/first/s is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::444455556666:role/second"}
 	IDPRejectedClaim     = Reply{403, "IDPRejectedClaim", "Incorrect token audience"}
@@ -253,9 +255,10 @@ func (s *Server) succeed(w http.ResponseWriter, c Call) {
 
 	var extra string
 	if c.Action == AssumeRoleWithWebIdentity {
-		extra = "<SubjectFromWebIdentityToken>repo:acme/api:ref:refs/heads/main</SubjectFromWebIdentityToken>\n" +
-			"    <Audience>sts.amazonaws.com</Audience>\n" +
-			"    <Provider>arn:aws:iam::" + acct + ":oidc-provider/token.actions.githubusercontent.com</Provider>\n    "
+		sub, aud, provider := webIdentity(c.Form.Get("WebIdentityToken"))
+		extra = "<SubjectFromWebIdentityToken>" + esc(sub) + "</SubjectFromWebIdentityToken>\n" +
+			"    <Audience>" + esc(aud) + "</Audience>\n" +
+			"    <Provider>arn:aws:iam::" + acct + ":oidc-provider/" + esc(provider) + "</Provider>\n    "
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("X-Amzn-Requestid", "c6104cbe-af31-11e0-8154-cbc7ccf896c7")
@@ -403,4 +406,42 @@ func canonicalQuery(q url.Values) string {
 
 func sigEscape(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+// webIdentity reads what STS echoes of a web identity token: its subject,
+// audience and issuer (as IAM names the provider: host and path). The fake
+// does not verify the token; keyless has, before it calls.
+func webIdentity(tok string) (sub, aud, provider string) {
+	sub, aud, provider = "unknown", "unknown", "issuer.example"
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return sub, aud, provider
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return sub, aud, provider
+	}
+	var c struct {
+		Sub string          `json:"sub"`
+		Iss string          `json:"iss"`
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return sub, aud, provider
+	}
+	if c.Sub != "" {
+		sub = c.Sub
+	}
+	var one string
+	var many []string
+	switch {
+	case json.Unmarshal(c.Aud, &one) == nil && one != "":
+		aud = one
+	case json.Unmarshal(c.Aud, &many) == nil && len(many) > 0:
+		aud = many[0]
+	}
+	if p := strings.TrimPrefix(strings.TrimPrefix(c.Iss, "https://"), "http://"); p != "" {
+		provider = p
+	}
+	return sub, aud, provider
 }

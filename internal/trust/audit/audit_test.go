@@ -246,7 +246,7 @@ func TestFlexibleExpressions(t *testing.T) {
 		{`(claims['sub'] eq 'x'`, trust.Caution, true},
 	}
 	for _, tt := range tests {
-		doc, _ := json.Marshal([]map[string]any{{"issuer": trust.GitHubIssuer, "name": "c", "audiences": []string{trust.AzureAudience},
+		doc, _ := json.Marshal([]map[string]any{{"issuer": "https://token.actions.githubusercontent.com", "name": "c", "audiences": []string{trust.AzureAudience},
 			"claimsMatchingExpression": map[string]any{"value": tt.expr, "languageVersion": 1}}})
 		d, err := Audit("x.json", doc, Options{})
 		if err != nil {
@@ -283,7 +283,7 @@ func TestCELConditions(t *testing.T) {
 	for _, tt := range tests {
 		doc, _ := json.Marshal(map[string]any{"name": "projects/1/locations/global/workloadIdentityPools/p/providers/gh",
 			"attributeMapping":   map[string]string{"google.subject": "assertion.sub", "attribute.repository": "assertion.repository"},
-			"attributeCondition": tt.cond, "oidc": map[string]any{"issuerUri": trust.GitHubIssuer}})
+			"attributeCondition": tt.cond, "oidc": map[string]any{"issuerUri": "https://token.actions.githubusercontent.com"}})
 		d, err := Audit("x.json", doc, Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/trust"
 )
 
@@ -23,7 +24,7 @@ type graded struct {
 // subject, repository and owner claims by their grammar, the audience as
 // shared or not. pre may add dialect-specific findings for a pattern and,
 // with stop, replace the grammar's (an unanchored regex says it all).
-func gradeConstraints(plat trust.Platform, cons celConstraints, own string, pre func(claim string, p trust.Pattern) ([]trust.Finding, bool)) graded {
+func gradeConstraints(plat *platform.Platform, cons celConstraints, own string, pre func(claim string, p trust.Pattern) ([]trust.Finding, bool)) graded {
 	var g graded
 	claims := make([]string, 0, len(cons))
 	for c := range cons {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/trust"
 )
 
@@ -134,11 +135,8 @@ func gradeGCPProvider(it *Item, p map[string]any) error {
 	return nil
 }
 
-func gcpFix(p trust.Platform) string {
-	if p == trust.GitLab {
-		return `"assertion.project_path == 'GROUP/PROJECT' && assertion.ref_type == 'branch' && assertion.ref == 'main'"`
-	}
-	return `"assertion.repository == 'OWNER/REPO' && assertion.ref == 'refs/heads/main'"`
+func gcpFix(p *platform.Platform) string {
+	return p.Subject.CELExample
 }
 
 func issuerName(issuer string) string {

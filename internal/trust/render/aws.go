@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/keyless-dev/keyless/internal/glob"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/trust"
 )
@@ -175,12 +176,12 @@ func iamExact(s string) string { return strings.ReplaceAll(s, "${", "${$}{") }
 func iamLike(f form) string {
 	var b strings.Builder
 	for _, s := range f {
-		if s.glob {
-			b.WriteString(strings.ReplaceAll(s.text, "$", "${$}"))
+		if s.Glob {
+			b.WriteString(strings.ReplaceAll(s.Text, "$", "${$}"))
 			continue
 		}
 		r := strings.NewReplacer("$", "${$}", "*", "${*}", "?", "${?}")
-		b.WriteString(r.Replace(s.text))
+		b.WriteString(r.Replace(s.Text))
 	}
 	return b.String()
 }
@@ -190,7 +191,7 @@ func awsKeyed(r rule, claim string, o AWSOptions) bool {
 	if claim == "sub" || claim == "aud" {
 		return true
 	}
-	return r.plat == trust.GitHub && !o.NoClaimKeys && trust.AWSGitHubKeys[claim]
+	return !o.NoClaimKeys && r.plat.AWSKeyed(claim)
 }
 
 type iamConds map[string]map[string][]string
@@ -230,14 +231,14 @@ func keyCond(r rule, c cond, prefix string, o AWSOptions, conds iamConds) *Note 
 	case policy.KindGlob:
 		vals := make([]string, len(c.values))
 		for i, v := range c.values {
-			vals[i] = iamLike(form{{text: v, glob: true}})
+			vals[i] = iamLike(form{{Text: v, Glob: true}})
 		}
 		if !conds.add("StringLike", key, vals) {
 			return &Note{Rule: r.name, Part: c.label, Effect: Looser, Reason: "a second pattern on " + claim + " does not fit IAM's one-list-per-key"}
 		}
 	case policy.KindRegex:
-		g := regexToGlob(c.values[0])
-		if !conds.add("StringLike", key, []string{iamLike(form{{text: g, glob: true}})}) {
+		g := glob.FromRegex(c.values[0])
+		if !conds.add("StringLike", key, []string{iamLike(form{{Text: g, Glob: true}})}) {
 			return &Note{Rule: r.name, Part: c.label, Effect: Looser, Reason: "IAM has no regular expressions"}
 		}
 		return &Note{Rule: r.name, Part: c.label, Effect: Looser,
@@ -282,7 +283,7 @@ func awsAllow(r rule, principal string, o AWSOptions) (IAMStatement, []Note) {
 	if !plan.any || len(forms) > 0 {
 		like := false
 		for _, f := range forms {
-			like = like || f.isGlob()
+			like = like || f.IsGlob()
 		}
 		vals := make([]string, len(forms))
 		for i, f := range forms {

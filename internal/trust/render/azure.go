@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keyless-dev/keyless/internal/glob"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/trust"
 )
@@ -44,11 +45,6 @@ type AzureCredential struct {
 type AzureFlexExpr struct {
 	Value           string `json:"value"`
 	LanguageVersion int    `json:"languageVersion"`
-}
-
-// entraClaims are the claims a flexible credential can match besides sub.
-var entraClaims = map[trust.Platform]map[string]bool{
-	trust.GitHub: {"job_workflow_ref": true},
 }
 
 // Azure renders the federated credentials of each granted application.
@@ -102,17 +98,17 @@ func entraValue(f form) (string, bool, bool) {
 	var b strings.Builder
 	widened := false
 	for _, s := range f {
-		if !s.glob {
-			if strings.Contains(s.text, "*") {
+		if !s.Glob {
+			if strings.Contains(s.Text, "*") {
 				return "", false, false
 			}
-			b.WriteString(s.text)
+			b.WriteString(s.Text)
 			continue
 		}
-		if strings.Contains(s.text, "?") {
+		if strings.Contains(s.Text, "?") {
 			widened = true
 		}
-		b.WriteString(strings.ReplaceAll(s.text, "?", "*"))
+		b.WriteString(strings.ReplaceAll(s.Text, "?", "*"))
 	}
 	return b.String(), widened, true
 }
@@ -166,7 +162,7 @@ func azureCredentials(r rule, o AzureOptions) ([]AzureCredential, []Note) {
 		if c.claim == "ref" && plan.refInEnv {
 			continue
 		}
-		if entraClaims[r.plat][c.claim] && c.part == policy.PartWhole {
+		if r.plat.EntraMatchable(c.claim) && c.part == policy.PartWhole {
 			var pat string
 			switch c.kind {
 			case policy.KindExact:
@@ -182,7 +178,7 @@ func azureCredentials(r rule, o AzureOptions) ([]AzureCredential, []Note) {
 				}
 				pat = strings.ReplaceAll(c.values[0], "?", "*")
 			case policy.KindRegex:
-				pat = regexToGlob(c.values[0])
+				pat = glob.FromRegex(c.values[0])
 				notes = append(notes, Note{Rule: r.name, Part: c.label, Effect: Looser,
 					Reason: fmt.Sprintf("Entra has no regular expressions: matches %q admits more than the regex", pat)})
 			}
@@ -204,7 +200,7 @@ func azureCredentials(r rule, o AzureOptions) ([]AzureCredential, []Note) {
 		}
 		c := AzureCredential{Name: credName(r.name, i, len(forms)), Issuer: r.issuer, Audiences: []string{o.Audience},
 			Description: "keyless rule " + r.name}
-		if !f.isGlob() && len(extra) == 0 {
+		if !f.IsGlob() && len(extra) == 0 {
 			c.Subject = v
 		} else {
 			expr := append([]string{fmt.Sprintf("claims['sub'] matches %s", quoteEntra(v))}, extra...)

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/keyless-dev/keyless/internal/policy"
-	"github.com/keyless-dev/keyless/internal/trust"
 )
 
 // GCPOptions fill in what the policy's provider names do not say.
@@ -152,12 +151,11 @@ func gcpProvider(name string, rules, deny []rule, o GCPOptions) (GCPProvider, []
 	}
 	p.AttributeCondition = cond
 	plat := rules[0].plat
-	repoClaim := "repository"
-	if plat == trust.GitLab {
-		repoClaim = "project_path"
-	}
-	if plat != trust.OtherPlatform {
+	repoClaim := plat.RepositoryClaim()
+	if repoClaim != "" {
 		used[repoClaim] = true
+	} else {
+		repoClaim = "repository"
 	}
 	for c := range used {
 		if validAttribute(c) {

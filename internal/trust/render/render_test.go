@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyless-dev/keyless/internal/glob"
 	"github.com/keyless-dev/keyless/internal/policy"
 )
 
@@ -327,8 +328,8 @@ func TestRegexToGlob(t *testing.T) {
 		`a\*b`:                         "a*b",
 		`(`:                            "*",
 	} {
-		if got := regexToGlob(re); got != want {
-			t.Errorf("regexToGlob(%q) = %q, want %q", re, got, want)
+		if got := glob.FromRegex(re); got != want {
+			t.Errorf("glob.FromRegex(%q) = %q, want %q", re, got, want)
 		}
 	}
 }
@@ -344,7 +345,7 @@ func FuzzRegexToGlob(f *testing.F) {
 		if err != nil || !re.MatchString(s) {
 			return
 		}
-		g := regexToGlob(expr)
+		g := glob.FromRegex(expr)
 		if !(cond{kind: policy.KindGlob, values: []string{g}}).admits(s) {
 			t.Fatalf("regex %q matches %q but its glob %q does not", expr, s, g)
 		}

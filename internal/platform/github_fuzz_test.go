@@ -1,4 +1,4 @@
-package tokensource
+package platform
 
 import (
 	"errors"

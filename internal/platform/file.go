@@ -1,10 +1,11 @@
-package tokensource
+package platform
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/keyless-dev/keyless/internal/environ"
@@ -33,7 +34,10 @@ func NewFile(path string, read func(string) ([]byte, error)) *File {
 }
 
 func (f *File) Name() string { return "file" }
-func (f *File) Minted() bool { return false }
+
+// Describe says where the token comes from, for people.
+func (f *File) Describe(string) string { return "the token file " + f.path }
+func (f *File) Minted() bool           { return false }
 
 func (f *File) Token(context.Context, string) (secret.String, error) {
 	b, err := f.read(f.path)
@@ -65,7 +69,10 @@ type Env struct {
 func NewEnv(env environ.Env, name string) *Env { return &Env{env: env, name: name} }
 
 func (e *Env) Name() string { return "env" }
-func (e *Env) Minted() bool { return false }
+
+// Describe says where the token comes from, for people.
+func (e *Env) Describe(string) string { return "the token in " + e.name }
+func (e *Env) Minted() bool           { return false }
 
 // Variable is the environment variable the token is read from.
 func (e *Env) Variable() string { return e.name }
@@ -77,4 +84,13 @@ func (e *Env) Token(context.Context, string) (secret.String, error) {
 			"environment variable %s holds no token", e.name)
 	}
 	return secret.New(strings.TrimSpace(v)), nil
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return transport.ReadAll(f, maxFile)
 }
