@@ -135,9 +135,6 @@ func (r rule) first(claim string) (cond, bool) {
 	return cs[0], true
 }
 
-// seg is a piece of a rendered value: literal text or a policy glob.
-type seg = platform.Seg
-
 // form is one rendered value.
 type form = platform.Form
 
