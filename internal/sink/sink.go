@@ -160,7 +160,7 @@ func deliver(ctx context.Context, sets []handover.Set, extra []handover.Var, o O
 			return err
 		}
 		if o.StdoutIsTerminal && p.printsSecrets(o) {
-			return failure.Usage(`capture the output instead: eval "$(keyless login …)", or run one command with keyless exec -- CMD`,
+			return failure.Usage(`capture the output on a line of its own, creds=$(keyless login …), then eval "$creds" on the next; or run one command with keyless exec -- CMD`,
 				"refusing to print credentials to a terminal")
 		}
 	}
