@@ -175,3 +175,36 @@ func TestAttackGCPServiceAccountNotGranted(t *testing.T) {
 		t.Fatalf("exit %d, %d Google calls; want 1 and none\nstderr:\n%s", code, len(g.Calls()), stderr)
 	}
 }
+
+// Hole 2: a regex that closes the group keyless wraps it in. Anchored as
+// ^(?:main)|(.*)$ it matched every branch, lint was silent and trust render
+// gcp wrote the same hole into the cloud's condition. It is refused where
+// the policy is loaded: by login, check, lint and render alike (exit 2).
+func TestAttackRegexEscapesItsAnchor(t *testing.T) {
+	j := newGitHubJob(t, strings.Replace(allowGCPRule, "branch: main", `branch: {regex: "main)|(.*"}`, 1))
+	g := newGoogle(t)
+	runs := map[string][]string{
+		"login":        gcpLoginArgs(j.policy, g.URL),
+		"check":        {"check", "--policy", j.policy, "--claims", "-"},
+		"policy lint":  {"policy", "lint", j.policy},
+		"trust render": {"trust", "render", "gcp", "--policy", j.policy},
+	}
+	for name, args := range runs {
+		t.Run(name, func(t *testing.T) {
+			if name == "login" {
+				args = append([]string{args[0], "--debug"}, args[1:]...)
+			}
+			code, stdout, stderr := runCLI(t, j.env, `{"iss":"`+j.issuer.URL+`","repository":"acme/api","ref":"refs/heads/evil"}`, args...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2 (bad policy)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			if !strings.Contains(stderr, "invalid regex") || strings.Contains(stdout, "(.*") {
+				t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			}
+			assertNoSecrets(t, "stderr", stderr, append(j.runner.Minted(), requestTokenCanary))
+		})
+	}
+	if len(g.Calls()) != 0 {
+		t.Error("Google was called with a policy that does not load")
+	}
+}

@@ -3,6 +3,7 @@ package policy
 import (
 	"os"
 	"path/filepath"
+	"regexp/syntax"
 	"strings"
 	"testing"
 
@@ -113,6 +114,39 @@ func FuzzParseTarget(f *testing.F) {
 		again, err := ParseTarget(tg.String())
 		if err != nil || again != tg {
 			t.Fatalf("%q -> %q -> %+v, %v", s, tg.String(), again, err)
+		}
+	})
+}
+
+// FuzzRegex: an expression compiles for a policy exactly when it parses on
+// its own, so no anchor can be escaped, and lint's reading of any
+// expression never panics.
+func FuzzRegex(f *testing.F) {
+	for _, s := range []string{"main", "main)|(.*", "(a|b)", "a|b", "release/.*", `\w+/x`, "[^/]+", "^main$", "x{2,}|", ")(", `\Q)|(\E`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		_, parseErr := syntax.Parse(v, syntax.Perl)
+		re, err := compileRegex(v)
+		if (err == nil) != (parseErr == nil) {
+			t.Fatalf("%q: compile error %v, parse error %v", v, err, parseErr)
+		}
+		parseRegexShape(v)
+		if err != nil {
+			return
+		}
+		// Both anchors hold for the whole expression: the compiled one is
+		// \A, something, \z, and never an alternation with an anchor in
+		// one branch only.
+		got, err := syntax.Parse(re.String(), syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Op == syntax.OpEmptyMatch {
+			return
+		}
+		if got.Op != syntax.OpConcat || got.Sub[0].Op != syntax.OpBeginText || got.Sub[len(got.Sub)-1].Op != syntax.OpEndText {
+			t.Fatalf("%q anchored as %s: an anchor does not cover the whole expression", v, got)
 		}
 	})
 }

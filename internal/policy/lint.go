@@ -335,10 +335,7 @@ func refBound(r *rule) bool {
 	return len(refs) > 0 && !admits(refs, "refs/pull/1/merge")
 }
 
-var (
-	alnumBefore   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9]\*`) })
-	alnumBeforeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9]\.[*+]`) })
-)
+var alnumBefore = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9]\*`) })
 
 func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, string, int, string, string, ...any)) {
 	if m.Kind != KindGlob && m.Kind != KindRegex {
@@ -382,7 +379,11 @@ func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, st
 				}
 			}
 		}
-		if leadingWildcard(m.Kind, v) && m.Prefix == "" {
+		var shape regexShape
+		if m.Kind == KindRegex {
+			shape, _ = parseRegexShape(v)
+		}
+		if m.Prefix == "" && ((m.Kind == KindGlob && leadingWildcard(v)) || (m.Kind == KindRegex && shape.leadingWildcard)) {
 			add(SeverityWarning, LintLeadingWildcard, c.line,
 				"start the pattern with the literal text you expect",
 				"%s %q starts with a wildcard: it matches values that merely end the right way", c.key, v)
@@ -393,22 +394,22 @@ func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, st
 				"%s %q: a wildcard right after a letter or digit also admits longer names (app* admits app-evil)", c.key, v)
 		}
 		if m.Kind == KindRegex {
-			if alnumBeforeRE().MatchString(v) {
+			if shape.dotStarAfterAlnum {
 				add(SeverityWarning, LintPrefixNoDelimiter, c.line,
 					"end the literal part with a delimiter before .* (release/.*), or be specific ([0-9]+)",
 					"%s regex %q: .* right after a letter or digit also admits longer names", c.key, v)
 			}
-			if topLevelAlternation(v) {
+			if shape.topAlternation {
 				add(SeverityWarning, LintRegexAlternation, c.line,
 					"write a list of values, or group the alternatives: (a|b)",
 					"%s regex %q has a top-level |: keyless anchors the whole expression, but the same pattern elsewhere (a cloud condition, another tool) may half-match", c.key, v)
 			}
-			if strings.HasPrefix(v, "^") || (strings.HasSuffix(v, "$") && !strings.HasSuffix(v, `\$`)) {
+			if shape.anchored {
 				add(SeverityInfo, LintRegexAnchors, c.line,
 					"drop ^ and $: keyless always matches the whole value",
 					"%s regex %q looks written for an unanchored engine", c.key, v)
 			}
-			if unescapedDot(v) {
+			if shape.bareDot {
 				add(SeverityWarning, LintRegexDot, c.line,
 					`write \. for a literal dot`,
 					"%s regex %q has a bare '.', which matches any character", c.key, v)
@@ -433,14 +434,8 @@ func literalPrefix(kind Kind, v string) string {
 	return lit
 }
 
-func leadingWildcard(kind Kind, v string) bool {
-	if kind == KindGlob {
-		return strings.HasPrefix(v, "*") || strings.HasPrefix(v, "?")
-	}
-	v = strings.TrimPrefix(v, "^")
-	v = strings.TrimLeft(v, "(")
-	v = strings.TrimPrefix(v, "?:")
-	return strings.HasPrefix(v, ".") || strings.HasPrefix(v, `\S`) || strings.HasPrefix(v, `\w`) || strings.HasPrefix(v, "[^")
+func leadingWildcard(glob string) bool {
+	return strings.HasPrefix(glob, "*") || strings.HasPrefix(glob, "?")
 }
 
 func isLiteralRegex(v string) bool {
@@ -450,48 +445,6 @@ func isLiteralRegex(v string) bool {
 	}
 	_, complete := re.LiteralPrefix()
 	return complete
-}
-
-func topLevelAlternation(v string) bool {
-	return anyBare(v, func(i, depth int) bool { return v[i] == '|' && depth == 0 })
-}
-
-// unescapedDot finds a '.' outside a class that is not followed by a
-// quantifier: most likely meant as a literal dot ("deploy.yml").
-func unescapedDot(v string) bool {
-	return anyBare(v, func(i, _ int) bool {
-		return v[i] == '.' && (i+1 >= len(v) || !strings.ContainsRune("*+?{", rune(v[i+1])))
-	})
-}
-
-// anyBare reports whether f holds for a byte of the regular expression v
-// that is neither escaped nor inside a character class, given its group
-// depth.
-func anyBare(v string, f func(i, depth int) bool) bool {
-	depth, inClass := 0, false
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '\\':
-			i++
-		case inClass:
-			if c == ']' {
-				inClass = false
-			}
-		case c == '[':
-			inClass = true
-		default:
-			if f(i, depth) {
-				return true
-			}
-			switch c {
-			case '(':
-				depth++
-			case ')':
-				depth--
-			}
-		}
-	}
-	return false
 }
 
 // covers reports whether every token that matches b also matches a: same

@@ -55,6 +55,19 @@ func TestLint(t *testing.T) {
 		{"anchors", "github", "repository: acme/api\nbranch: {regex: \"^main$\"}", role, LintRegexAnchors, SeverityInfo},
 		{"unescaped dot", "github", "repository: acme/api\nclaim:job_workflow_ref: {regex: \"acme/p/\\\\.github/workflows/deploy.yml@refs/tags/v[0-9]+\"}", role, LintRegexDot, SeverityWarning},
 		{"escaped dot", "github", "repository: acme/api\ntag: {regex: \"v[0-9]+\\\\.[0-9]+\"}", role, LintRegexDot, ""},
+		// Read from the parsed expression, not its text.
+		{"alternation with a common prefix", "github", "repository: acme/api\nbranch: {regex: \"main|master\"}", role, LintRegexAlternation, SeverityWarning},
+		{"single-character alternation", "github", "repository: acme/api\nbranch: {regex: \"a|b\"}", role, LintRegexAlternation, SeverityWarning},
+		{"escaped bar", "github", "repository: acme/api\nbranch: {regex: \"a\\\\|b\"}", role, LintRegexAlternation, ""},
+		{"nested group alternation", "github", "repository: acme/api\nbranch: {regex: \"release/(a|(b|c))\"}", role, LintRegexAlternation, ""},
+		{"dot in a class", "github", "repository: acme/api\nclaim:job_workflow_ref: {regex: \"acme/p/[.]github/workflows/deploy[.]yml@refs/tags/v[0-9]+\"}", role, LintRegexDot, ""},
+		{"quantified dot", "github", "repository: acme/api\nbranch: {regex: \"release/.{2}\"}", role, LintRegexDot, ""},
+		{"escaped dollar", "github", "repository: acme/api\nbranch: {regex: \"main\\\\$\"}", role, LintRegexAnchors, ""},
+		{"begin-text anchor", "github", "repository: acme/api\nbranch: {regex: \"\\\\Amain\"}", role, LintRegexAnchors, SeverityInfo},
+		{"leading word class", "github", "repository: acme/api\nclaim:job_workflow_ref: {regex: \"\\\\w+/deploy\\\\.yml@refs/heads/main\"}", role, LintLeadingWildcard, SeverityWarning},
+		{"leading negated class in a group", "github", "repository: acme/api\nclaim:job_workflow_ref: {regex: \"(?:[^/]+)/deploy\\\\.yml@refs/heads/main\"}", role, LintLeadingWildcard, SeverityWarning},
+		{"leading digit class", "github", "repository: acme/api\ntag: {regex: \"[0-9]+\\\\.[0-9]+\"}", role, LintLeadingWildcard, ""},
+		{"dot-plus after a digit", "github", "repository: acme/api\ntag: {regex: \"v1.+\"}", role, LintPrefixNoDelimiter, SeverityWarning},
 		{"deploy open to every event", "github", "repository: acme/api\nenvironment: production\nrunner: github-hosted", role, LintUntrustedEvent, SeverityWarning},
 		{"deploy open to pull_request_target", "github", "repository: acme/api\nbranch: main\nrunner: github-hosted\nevent: [push, pull_request_target]", deployRole, LintUntrustedEvent, SeverityError},
 		{"deploy open to workflow_run", "github", "repository: acme/api\nenvironment: prod\nrunner: github-hosted\nevent: {glob: \"workflow_*\"}", role, LintUntrustedEvent, SeverityError},
@@ -224,5 +237,32 @@ func TestLintShadowedRule(t *testing.T) {
 				t.Fatalf("shadowed = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// A regex that does not parse alone is never wrapped into a pattern for a
+// cloud condition, even in a hand-made ClaimMatch.
+func TestPatternsRefuseAnEscapingRegex(t *testing.T) {
+	m := ClaimMatch{Claim: "ref", Prefix: "refs/heads/", Kind: KindRegex, Values: []string{"main)|(.*"}}
+	if _, ps, ok := m.Patterns(); ok {
+		t.Fatalf("Patterns() = %q, ok", ps)
+	}
+	m.Values = []string{"main", "release/.+"}
+	if _, ps, ok := m.Patterns(); !ok || len(ps) != 1 || ps[0] != `refs/heads/(?:(?:main)|(?:release/.+))` {
+		t.Fatalf("Patterns() = %q, %v", ps, ok)
+	}
+}
+
+// An expression ending inside \Q would quote the closing parenthesis of
+// the group it is wrapped in; the quote is closed first.
+func TestRegexQuotedToTheEnd(t *testing.T) {
+	re, err := compileRegex(`release/\Q1.0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]bool{"release/1.0": true, "release/1x0": false, "release/1.0)": false} {
+		if re.MatchString(s) != want {
+			t.Errorf("%q: match = %v, want %v", s, !want, want)
+		}
 	}
 }

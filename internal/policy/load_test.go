@@ -55,6 +55,9 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: a/b\n      repository: a/c" + okGrant, []string{"bad.yaml:7:", `key "repository" appears twice`}},
 		{"empty list", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: []" + okGrant, []string{"empty list"}},
 		{"list of patterns", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: [{glob: a/*}]" + okGrant, []string{"expected a value in the list, found a mapping"}},
+		// The attack: wrapped unchecked as ^(?:main)|(.*)$, it matched every branch.
+		{"regex escaping its anchor", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      branch: {regex: \"main)|(.*\"}" + okGrant, []string{"bad.yaml:6: rules[0] (a).match.branch", "invalid regex", "unexpected )"}},
+		{"regex escaping its anchor in a list", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: {regex: [acme/api, \"x)|(?:.*\"]}" + okGrant, []string{"invalid regex", "unexpected )"}},
 		{"glob and regex", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: {glob: a, regex: b}" + okGrant, []string{"expected one of glob or regex"}},
 		{"unknown matcher", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: {prefix: a}" + okGrant, []string{`unknown key "prefix"`}},
 		{"null value", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository:" + okGrant, []string{"no value"}},

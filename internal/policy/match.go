@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 
 	"github.com/keyless-dev/keyless/internal/glob"
 )
@@ -46,15 +47,33 @@ func newMatcher(kind Kind, values []string) (matcher, error) {
 // compileRegex anchors the expression to the whole value, so that "a|b"
 // means exactly "a" or exactly "b", never "contains a".
 func compileRegex(expr string) (*regexp.Regexp, error) {
-	re, err := regexp.Compile(`^(?:` + expr + `)$`)
+	g, err := groupRegex(expr)
 	if err != nil {
-		// Report the user's expression, not the wrapped one.
-		if _, err2 := regexp.Compile(expr); err2 != nil {
-			return nil, fmt.Errorf("invalid regex: %w", err2)
-		}
+		return nil, err
+	}
+	re, err := regexp.Compile(`^` + g + `$`)
+	if err != nil {
 		return nil, fmt.Errorf("invalid regex: %w", err)
 	}
 	return re, nil
+}
+
+// groupRegex parses an expression alone, as RE2 with Go's (Perl) flags, and
+// returns it as one non-capturing group, ready to be anchored or joined. It
+// is the one way a policy regex is wrapped: compiled here, and put into a
+// cloud's condition by trust render (ClaimMatch.Patterns). Wrapped unchecked,
+// "main)|(.*" would become (?:main)|(.*), whose second half matches
+// everything; and an expression that ends inside \Q would quote the
+// group's closing parenthesis, so its quote is closed first.
+func groupRegex(expr string) (string, error) {
+	if _, err := syntax.Parse(expr, syntax.Perl); err != nil {
+		return "", fmt.Errorf("invalid regex: %w", err)
+	}
+	if _, err := syntax.Parse(expr+`)`, syntax.Perl); err == nil {
+		// The ")" was taken literally: the expression ends inside \Q.
+		expr += `\E`
+	}
+	return `(?:` + expr + `)`, nil
 }
 
 func (m *matcher) match(s string) bool {

@@ -210,7 +210,8 @@ type ClaimMatch struct {
 // prefix folded in: for KindExact and KindAnyOf the exact strings, for
 // KindGlob globs, for KindRegex one RE2 expression (to be anchored). ok is
 // false when the match compares only a part of the claim (PartPath), which a
-// whole-value pattern cannot express exactly.
+// whole-value pattern cannot express exactly, or when a regex does not parse
+// on its own.
 func (m ClaimMatch) Patterns() (kind Kind, patterns []string, ok bool) {
 	if m.Part != PartWhole {
 		return m.Kind, nil, false
@@ -219,7 +220,14 @@ func (m ClaimMatch) Patterns() (kind Kind, patterns []string, ok bool) {
 	case KindRegex:
 		parts := make([]string, len(m.Values))
 		for i, v := range m.Values {
-			parts[i] = "(?:" + v + ")"
+			// Only an expression that parses alone may be wrapped: a
+			// compiled policy holds no other, and a hand-made ClaimMatch
+			// must not smuggle one into a cloud condition either.
+			g, err := groupRegex(v)
+			if err != nil {
+				return m.Kind, nil, false
+			}
+			parts[i] = g
 		}
 		re := strings.Join(parts, "|")
 		if len(parts) > 1 {
