@@ -63,20 +63,7 @@ func azureArgs(f *entrafake.Server) []string {
 // and the given CA file as the only trusted root.
 func runStep(t *testing.T, j *githubJob, caFile string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(keylessBinary(t), args...)
-	cmd.Env = stepEnv(j, "SSL_CERT_FILE="+caFile, "SSL_CERT_DIR="+filepath.Join(j.dir, "no-cert-dir"))
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	default:
-		t.Fatalf("run keyless: %v", err)
-	}
-	return code, out.String(), errb.String()
+	return runStepEnv(t, j, []string{"SSL_CERT_FILE=" + caFile, "SSL_CERT_DIR=" + filepath.Join(j.dir, "no-cert-dir")}, args...)
 }
 
 func stepEnv(j *githubJob, extra ...string) []string {

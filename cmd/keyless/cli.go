@@ -102,6 +102,7 @@ func newRoot(s streams) *cli.Command {
 			policyCommand(s),
 			trustCommand(s),
 			credentialProcessCommand(s),
+			logoutCommand(s),
 			versionCommand(s),
 		},
 	}

@@ -26,20 +26,29 @@ func Exec(ctx context.Context, rt Runtime, opts LoginOptions, argv []string) err
 		return deadlineError(loginCtx, err, opts.Timeout)
 	}
 	// Files only (a GCP credential file, the Azure token file, an AWS
-	// profile): the variables go to the command alone.
+	// profile): the variables go to the command alone. They are the
+	// command's alone too: its record undoes them when it ends.
+	rec, recPath, err := newRecord(rt, r.dir)
+	if err != nil {
+		return err
+	}
 	err = sink.Deliver(loginCtx, r.sets, nil, sink.Options{
-		Format: sink.FormatNone,
-		Env:    rt.Env,
-		Stdout: rt.Stdout,
-		Stderr: rt.Stderr,
+		Format:     sink.FormatNone,
+		Env:        rt.Env,
+		Stdout:     rt.Stdout,
+		Stderr:     rt.Stderr,
+		Record:     rec,
+		RecordPath: recPath,
 	})
 	if err != nil {
 		return deadlineError(loginCtx, err, opts.Timeout)
 	}
 	if opts.CredentialsDir == "" {
-		// A directory keyless made for this command alone goes with it.
+		// A directory keyless made for this command alone goes with it,
+		// after the record has undone what was written elsewhere.
 		defer func() { _ = os.RemoveAll(r.dir) }()
 	}
+	defer undoOwn(recPath, prog)
 	base := environ.List()
 	if rt.Environ != nil {
 		base = rt.Environ()

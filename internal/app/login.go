@@ -12,9 +12,11 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/azure"
 	"github.com/keyless-dev/keyless/internal/claims"
+	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/handover"
 	"github.com/keyless-dev/keyless/internal/policy"
+	"github.com/keyless-dev/keyless/internal/record"
 	"github.com/keyless-dev/keyless/internal/secret"
 	"github.com/keyless-dev/keyless/internal/sink"
 )
@@ -241,7 +243,11 @@ func Login(ctx context.Context, rt Runtime, opts LoginOptions) error {
 	if err != nil {
 		return deadlineError(ctx, err, opts.Timeout)
 	}
-	if err := r.loginAzureCLI(ctx, prog); err != nil {
+	rec, recPath, err := newRecord(rt, r.dir)
+	if err != nil {
+		return err
+	}
+	if err := r.loginAzureCLI(ctx, prog, rec); err != nil {
 		return err
 	}
 	err = sink.Deliver(ctx, r.sets, r.runOutputs(), sink.Options{
@@ -252,6 +258,8 @@ func Login(ctx context.Context, rt Runtime, opts LoginOptions) error {
 		Stdout:            rt.Stdout,
 		Stderr:            rt.Stderr,
 		StdoutIsTerminal:  rt.StdoutIsTerminal,
+		Record:            rec,
+		RecordPath:        recPath,
 	})
 	if err != nil {
 		return deadlineError(ctx, err, opts.Timeout)
@@ -261,7 +269,8 @@ func Login(ctx context.Context, rt Runtime, opts LoginOptions) error {
 
 // loginAzureCLI logs az in when asked (or, by default, when az is there).
 // It runs before anything is handed over: if az refuses, the run fails whole.
-func (r *run) loginAzureCLI(ctx context.Context, prog *progress) error {
+// What it did goes into rec, for logout.
+func (r *run) loginAzureCLI(ctx context.Context, prog *progress, rec *record.Record) error {
 	for _, c := range r.clouds {
 		az, ok := c.(*azureCloud)
 		if !ok || az.result == nil {
@@ -279,6 +288,8 @@ func (r *run) loginAzureCLI(ctx context.Context, prog *progress) error {
 			continue
 		}
 		if rep.Ran {
+			rec.AzureCLI = append(rec.AzureCLI, record.AzureCLI{ClientID: az.result.ClientID, TenantID: az.result.TenantID,
+				ConfigDir: environ.Get(r.s.rt.Env, "AZURE_CONFIG_DIR")})
 			prog.say("azure: az CLI logged in (%d az runs, %s)", rep.Commands, rep.Took.Round(time.Millisecond))
 		} else if rep.Skipped != "" {
 			prog.debugf("azure: az CLI not logged in: %s", rep.Skipped)

@@ -11,6 +11,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/handover"
+	"github.com/keyless-dev/keyless/internal/ini"
 )
 
 // HandoverOptions say where and how the credentials may be delivered.
@@ -99,9 +100,9 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 		cfgNames = []string{"default", "profile default"}
 	}
 	set.Files = append(set.Files, handover.File{
-		Path: paths.config, Mode: 0o600,
+		Path: paths.config, Mode: 0o600, Sections: cfgNames,
 		Content: func(existing []byte) ([]byte, error) {
-			return replaceSection(existing, cfgNames, config), nil
+			return ini.ReplaceSection(existing, cfgNames, config), nil
 		},
 	})
 	// The credentials file is rewritten in both cases: a refreshable
@@ -112,9 +113,9 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 		creds = r.credentialsSection()
 	}
 	set.Files = append(set.Files, handover.File{
-		Path: paths.credentials, Mode: 0o600, Secret: true,
+		Path: paths.credentials, Mode: 0o600, Secret: true, Sections: []string{o.Profile},
 		Content: func(existing []byte) ([]byte, error) {
-			return replaceSection(existing, []string{o.Profile}, creds), nil
+			return ini.ReplaceSection(existing, []string{o.Profile}, creds), nil
 		},
 	})
 	return set, nil

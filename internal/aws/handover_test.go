@@ -114,7 +114,7 @@ func TestHandoverStaticProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, src := range map[string]string{cfgPath: "config-with-other-profiles.ini", credPath: "credentials-crlf-no-final-newline.ini"} {
-		data, err := os.ReadFile("testdata/ini/" + src)
+		data, err := os.ReadFile("../ini/testdata/" + src)
 		if err != nil {
 			t.Fatal(err)
 		}

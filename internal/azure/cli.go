@@ -222,3 +222,41 @@ func lookPath(env environ.Env, name string) (string, error) {
 	}
 	return "", fmt.Errorf("%s: %w", name, exec.ErrNotFound)
 }
+
+// LogoutCLI undoes what LoginCLI did: `az logout --username CLIENT_ID` in
+// the az configuration the login used (configDir, AZURE_CONFIG_DIR; "" for
+// ~/.azure), so that the app's account and tokens leave a persistent
+// runner and every other account az holds stays. An account az no longer
+// has counts as logged out.
+func LogoutCLI(ctx context.Context, clientID, configDir string, o CLIOptions) error {
+	look := o.LookPath
+	if look == nil {
+		look = func(name string) (string, error) { return lookPath(o.Env, name) }
+	}
+	path, err := look("az")
+	if err != nil {
+		return failure.Usage("put the Azure CLI on PATH for the logout step, or run az logout yourself",
+			"azure: az is not on PATH: cannot log app %s out of it", clientID)
+	}
+	run := o.Runner
+	if run == nil {
+		run = ExecRunner{}
+	}
+	env := map[string]string{}
+	if configDir != "" {
+		env["AZURE_CONFIG_DIR"] = configDir
+	}
+	_, errOut, err := run.Run(ctx, Command{Path: path, Args: []string{"logout", "--username", clientID, "--only-show-errors"}, Env: env})
+	if err == nil {
+		return nil
+	}
+	msg := cliMessage(errOut)
+	// az says so when the account is not there: already logged out.
+	if strings.Contains(strings.ToLower(msg), "not logged in") || strings.Contains(strings.ToLower(msg), "no account") {
+		return nil
+	}
+	if msg == "" {
+		msg = Sanitize(err.Error(), MaxMessage)
+	}
+	return failure.New(failure.ErrOutput, "run az logout --username "+clientID+" yourself", "azure: az logout failed: %s", msg)
+}

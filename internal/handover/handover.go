@@ -53,6 +53,10 @@ type File struct {
 	Mode    fs.FileMode
 	Secret  bool
 	Content func(existing []byte) ([]byte, error)
+	// Sections are the INI sections Content writes into a file shared with
+	// the user (a profile in ~/.aws/config): logout removes only those.
+	// Empty means the file is keyless's alone, removed whole.
+	Sections []string
 }
 
 // Fact is an identity fact: safe to print, to summarize and to output.

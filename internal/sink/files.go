@@ -19,6 +19,7 @@ type pending struct {
 	content []byte
 	perm    fs.FileMode
 	merged  bool // a later File of the run writes the same path and took this content over
+	existed bool // the path held a file before the run
 }
 
 // prepareFiles computes every file's content from what is on disk now, so
@@ -43,11 +44,13 @@ func (p *plan) prepareFiles(env environ.Env) error {
 			existing = prev.content
 			prev.merged = true
 			f.file.Secret = f.file.Secret || prev.file.Secret
+			f.existed = prev.existed
 		} else {
 			b, err := os.ReadFile(path)
 			switch {
 			case err == nil:
 				existing = b
+				f.existed = true
 			case errors.Is(err, fs.ErrNotExist):
 			default:
 				return failure.Mark(failure.ErrOutput, fmt.Errorf("read %s: %w", path, err), "check the file's permissions")

@@ -15,6 +15,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/handover"
+	"github.com/keyless-dev/keyless/internal/record"
 )
 
 // Formats, as the --format option names them.
@@ -45,6 +46,12 @@ type Options struct {
 	StdoutIsTerminal bool
 	// Rand makes the environment files' delimiters; crypto/rand when nil.
 	Rand io.Reader
+	// Record, when set, is completed with what the delivery writes and
+	// exports, and written to RecordPath in the same transaction, for
+	// `keyless logout`. With ExportEnv, its path is exported too
+	// (record.EnvVar), after those of earlier logins.
+	Record     *record.Record
+	RecordPath string
 }
 
 // DefaultFormat is github inside GitHub Actions, else shell.
@@ -144,6 +151,9 @@ func deliver(ctx context.Context, sets []handover.Set, extra []handover.Var, o O
 		return err
 	}
 	if err := p.prepareFiles(o.Env); err != nil {
+		return err
+	}
+	if err := p.addRecord(o); err != nil {
 		return err
 	}
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/handover"
+	"github.com/keyless-dev/keyless/internal/record"
 	"github.com/keyless-dev/keyless/internal/secret"
 )
 
@@ -744,5 +746,70 @@ func TestSummaryEscapes(t *testing.T) {
 	}
 	if want := read(t, golden); got != want {
 		t.Fatalf("summary:\n%s\nwant (%s):\n%s", got, golden, want)
+	}
+}
+
+// TestRecordIsPartOfTheTransaction: a delivery that fails leaves no
+// record (there is nothing to undo); one that succeeds records every file,
+// whether it existed, its sections in a shared file, and the variables.
+func TestRecordIsPartOfTheTransaction(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("needs /dev/full")
+	}
+	j := newJob(t)
+	config := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(config, []byte("[profile other]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sets := testSets(j.credentials)
+	sets[1].Env = sets[1].Env[:2]
+	sets[0].Files = append(sets[0].Files, handover.File{Path: config, Sections: []string{"profile ci"}, Content: func(existing []byte) ([]byte, error) {
+		return append(existing, "[profile ci]\n"...), nil
+	}})
+	recPath := filepath.Join(j.credentials, record.Prefix+"test"+record.Suffix)
+	o, _, _ := j.options(FormatGitHub)
+	o.Record, o.RecordPath = record.New(j.credentials, time.Now()), recPath
+	j.env["GITHUB_OUTPUT"] = "/dev/full"
+	if err := Deliver(context.Background(), sets, testExtra(), o); err == nil {
+		t.Fatal("no error")
+	}
+	if _, err := os.Stat(recPath); !os.IsNotExist(err) {
+		t.Fatalf("a failed delivery left its record (%v)", err)
+	}
+
+	j = newJob(t)
+	sets = testSets(j.credentials)
+	sets[1].Env = sets[1].Env[:2]
+	sets[0].Files = append(sets[0].Files, handover.File{Path: config, Sections: []string{"profile ci"}, Content: func(existing []byte) ([]byte, error) {
+		return append(existing, "[profile ci]\n"...), nil
+	}})
+	o, _, _ = j.options(FormatGitHub)
+	recPath = filepath.Join(j.credentials, record.Prefix+"test"+record.Suffix)
+	o.Record, o.RecordPath = record.New(j.credentials, time.Now()), recPath
+	if err := Deliver(context.Background(), sets, testExtra(), o); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := record.Read(recPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shared *record.File
+	for i, f := range rec.Files {
+		if f.Path == config {
+			shared = &rec.Files[i]
+		} else if !f.Created || f.SHA256 == "" {
+			t.Errorf("own file %+v: want created, with a fingerprint", f)
+		}
+	}
+	if shared == nil || shared.Created || len(shared.Sections) != 1 || shared.Sections[0] != "profile ci" {
+		t.Errorf("shared file: %+v", shared)
+	}
+	if !slices.Contains(rec.Env, record.EnvVar) || len(rec.Env) < 2 {
+		t.Errorf("recorded variables: %v", rec.Env)
+	}
+	data, _ := os.ReadFile(recPath)
+	assertNoCanary(t, "record", string(data))
+	if env := read(t, j.env["GITHUB_ENV"]); !strings.Contains(env, record.EnvVar+"<<") || !strings.Contains(env, recPath) {
+		t.Errorf("GITHUB_ENV does not export the record:\n%s", env)
 	}
 }

@@ -1,8 +1,9 @@
-package aws
+package ini
 
 import (
 	"bytes"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -31,7 +32,7 @@ func TestReplaceSection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := string(replaceSection([]byte(tt.existing), tt.names, tt.section))
+			got := string(ReplaceSection([]byte(tt.existing), tt.names, tt.section))
 			if got != tt.want {
 				t.Errorf("got\n%q\nwant\n%q", got, tt.want)
 			}
@@ -39,10 +40,22 @@ func TestReplaceSection(t *testing.T) {
 	}
 }
 
+// TestRemoveWhatAMergeAppended: logout takes out what login put in, and
+// the user's file is back byte for byte.
+func TestRemoveWhatAMergeAppended(t *testing.T) {
+	for _, original := range []string{"[profile other]\nregion = us-east-1\n", "[default]\nregion = us-east-1\n", ""} {
+		names := []string{"profile ci"}
+		merged := ReplaceSection([]byte(original), names, []byte("[profile ci]\nregion = eu-west-1\n"))
+		if got := string(ReplaceSection(merged, names, nil)); got != original {
+			t.Errorf("merged %q, removed: %q, want %q", merged, got, original)
+		}
+	}
+}
+
 func TestReplaceSectionKeepsOtherProfiles(t *testing.T) {
 	for _, name := range []string{"config-with-other-profiles.ini", "credentials-crlf-no-final-newline.ini"} {
 		t.Run(name, func(t *testing.T) {
-			existing, err := os.ReadFile("testdata/ini/" + name)
+			existing, err := os.ReadFile("testdata/" + name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +64,7 @@ func TestReplaceSectionKeepsOtherProfiles(t *testing.T) {
 			if strings.HasPrefix(name, "credentials") {
 				names, section = []string{"ci"}, []byte("[ci]\naws_access_key_id = NEW\n")
 			}
-			got := replaceSection(existing, names, section)
+			got := ReplaceSection(existing, names, section)
 			if a, b := otherLines(existing, names), otherLines(got, names); a != b {
 				t.Errorf("other profiles changed:\n%s\n---\n%s", a, b)
 			}
@@ -92,7 +105,7 @@ func countHeaders(data []byte, names []string) int {
 
 func FuzzReplaceSection(f *testing.F) {
 	for _, name := range []string{"config-with-other-profiles.ini", "credentials-crlf-no-final-newline.ini"} {
-		data, err := os.ReadFile("testdata/ini/" + name)
+		data, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -101,27 +114,45 @@ func FuzzReplaceSection(f *testing.F) {
 	f.Add([]byte(""), "default")
 	f.Add([]byte("[profile x]\n[profile x]\n\n\n"), "x")
 	f.Add([]byte("no header\n[unterminated\n]["), "ci")
+	// The profile names keyless accepts (aws-profile).
+	profileName := regexp.MustCompile(`^[A-Za-z0-9_.+@-]{1,64}$`)
 	f.Fuzz(func(t *testing.T, existing []byte, profile string) {
-		if !profileName().MatchString(profile) {
+		if !profileName.MatchString(profile) {
 			return
 		}
 		names := []string{"profile " + profile}
 		section := []byte("[profile " + profile + "]\nregion = eu-central-1\n")
-		once := replaceSection(existing, names, section)
+		once := ReplaceSection(existing, names, section)
 		if n := countHeaders(once, names); n != 1 {
 			t.Fatalf("%d headers for the profile after merge:\n%q", n, once)
 		}
 		if !bytes.Contains(once, section) {
 			t.Fatalf("section missing:\n%q", once)
 		}
-		if twice := replaceSection(once, names, section); !bytes.Equal(once, twice) {
+		if twice := ReplaceSection(once, names, section); !bytes.Equal(once, twice) {
 			t.Fatalf("merge not idempotent:\n%q\n%q", once, twice)
 		}
 		if a, b := otherLines(existing, names), otherLines(once, names); a != b {
 			t.Fatalf("other content changed:\n%q\n%q", a, b)
 		}
-		if removed := replaceSection(once, names, nil); countHeaders(removed, names) != 0 {
+		if removed := ReplaceSection(once, names, nil); countHeaders(removed, names) != 0 {
 			t.Fatalf("removal left the profile:\n%q", removed)
 		}
 	})
+}
+
+func BenchmarkReplaceSection(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; i < 200; i++ {
+		sb.WriteString("[profile p")
+		sb.WriteString(strings.Repeat("x", i%7))
+		sb.WriteString("]\nregion = eu-west-1\nrole_arn = arn:aws:iam::111122223333:role/r\n\n")
+	}
+	existing := []byte(sb.String())
+	section := []byte("[profile ci]\nregion = eu-west-1\n")
+	names := []string{"profile ci"}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ReplaceSection(existing, names, section)
+	}
 }

@@ -1,17 +1,17 @@
-package aws
+package ini
 
 import (
 	"bytes"
 	"strings"
 )
 
-// replaceSection returns an INI file with every section named in names
+// ReplaceSection returns an INI file with every section named in names
 // removed and section (a complete "[name]\nkey = value\n" block) put where
 // the first of them was, or appended. Everything else, comments and other
 // profiles included, is kept byte for byte, so that a user's other profiles
 // survive. A nil section only removes. Header lines are recognized the way
 // the AWS SDKs do: "[ type  name ]" with an optional trailing comment.
-func replaceSection(existing []byte, names []string, section []byte) []byte {
+func ReplaceSection(existing []byte, names []string, section []byte) []byte {
 	var out bytes.Buffer
 	placed, skipping := false, false
 	lines := bytes.SplitAfter(existing, []byte("\n"))
@@ -37,6 +37,14 @@ func replaceSection(existing []byte, names []string, section []byte) []byte {
 		out.Write(line)
 		if i == len(lines)-1 && !bytes.HasSuffix(line, []byte("\n")) {
 			out.WriteByte('\n')
+		}
+	}
+	if section == nil && skipping {
+		// The file ended in a removed section: drop the blank line a merge
+		// put before it, so that removing what a merge appended gives the
+		// file back as it was.
+		for bytes.HasSuffix(out.Bytes(), []byte("\n\n")) {
+			out.Truncate(out.Len() - 1)
 		}
 	}
 	if !placed && section != nil {
