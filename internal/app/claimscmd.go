@@ -164,7 +164,10 @@ func (r tokenRun) load(ctx context.Context) (tokenClaims, error) {
 	online := verify.New(vopts)
 	if ci && !r.in.NoVerify && r.in.JWKSFile == "" {
 		// Fetch the keys while the token is being fetched.
-		online.Prefetch(ctx, platform.LikelyIssuer(env))
+		named := append(append([]string(nil), r.trusted...), r.in.Issuers...)
+		if iss := expectedIssuer(env, named, r.in.Issuers); iss != "" {
+			online.Prefetch(ctx, iss)
+		}
 	}
 	tok, err := src.Token(ctx, r.audience)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/claims"
+	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/policy"
@@ -83,12 +84,45 @@ func newSession(ctx context.Context, rt Runtime, opts LoginOptions, prog *progre
 		return nil, err
 	}
 	s.source = src
-	// Keys are fetched while the token is requested: one round trip saved.
-	// Only for an issuer the run can use: with a policy, one its rules name.
-	if iss := platform.LikelyIssuer(rt.Env); iss != "" && (s.policy == nil || slices.Contains(issuers, iss)) {
+	// Keys are fetched while the token is requested: discovery and keys are
+	// off the critical path.
+	var forPlatform []string
+	if s.policy != nil {
+		forPlatform = s.policy.IssuerURLsOf(platform.Detect(rt.Env))
+	}
+	if iss := expectedIssuer(rt.Env, issuers, append(forPlatform, opts.Issuers...)); iss != "" {
 		s.verifier.Prefetch(ctx, iss)
 	}
 	return s, nil
+}
+
+// expectedIssuer is the issuer whose keys are worth fetching while the job's
+// token is still being requested. The token's iss is not known before it
+// arrives, so only an issuer it can be: the one guessed from the platform's
+// variables when the run trusts it (or names no issuer at all, trusting the
+// defaults); else the one issuer named for this platform (the policy's
+// issuer for it, or --issuer): an enterprise-slug GitHub issuer, a
+// self-managed GitLab, a test's issuer. Off any platform every named issuer
+// counts. Anything less sure fetches nothing ahead: a wrong guess would cost
+// requests and save no time.
+func expectedIssuer(env environ.Env, named, forPlatform []string) string {
+	guess := platform.LikelyIssuer(env)
+	if guess != "" && (len(named) == 0 || slices.Contains(named, guess)) {
+		return guess
+	}
+	if platform.Detect(env) == nil {
+		forPlatform = named
+	}
+	var cands []string
+	for _, iss := range forPlatform {
+		if !slices.Contains(cands, iss) {
+			cands = append(cands, iss)
+		}
+	}
+	if len(cands) == 1 {
+		return cands[0]
+	}
+	return ""
 }
 
 func (s *session) loadPolicy() error {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -82,6 +83,22 @@ func (p *Policy) IssuerURLs() []string {
 	for _, r := range p.rules {
 		if !seen[r.issuer.url] {
 			seen[r.issuer.url] = true
+			out = append(out, r.issuer.url)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IssuerURLsOf lists, like IssuerURLs, the issuer URLs that rules use for
+// one platform: a login on that platform can only be from one of them.
+func (p *Policy) IssuerURLsOf(pl *platform.Platform) []string {
+	var out []string
+	if pl == nil {
+		return nil
+	}
+	for _, r := range p.rules {
+		if r.issuer.platform != nil && r.issuer.platform.Name == pl.Name && !slices.Contains(out, r.issuer.url) {
 			out = append(out, r.issuer.url)
 		}
 	}
