@@ -56,17 +56,9 @@ func newTwoCloudJob(t *testing.T) *twoCloudJob {
 		outFile: filepath.Join(dir, "github_output"),
 		tmp:     filepath.Join(dir, "runner-temp"),
 	}
-	rules := "version: 1\nissuers:\n  github: " + iss.URL + `
-rules:
-  - name: deploy-main
-    issuer: github
-    match:
-      repository: acme/api
-      branch: main
-    grant:
-      aws: [{role: "` + testRole + `"}]
-      gcp: [{provider: "` + testProvider + `", service-account: "` + testSA + `"}]
-`
+	rules := deployMainPolicy(iss.URL, `
+      aws: [{role: "`+testRole+`"}]
+      gcp: [{provider: "`+testProvider+`", service-account: "`+testSA+`"}]`)
 	for path, content := range map[string]string{j.policy: rules, j.envFile: "", j.outFile: ""} {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -93,6 +85,19 @@ func (j *twoCloudJob) options(stsURL, googleURL string) LoginOptions {
 		GCP: GCPOptions{Provider: testProvider, ServiceAccount: testSA,
 			STSEndpoint: googleURL, IAMCredentialsEndpoint: googleURL},
 	}
+}
+
+// deployMainPolicy is a policy trusting issuerURL as github, whose one rule
+// lets acme/api's main branch have grant (YAML under grant:).
+func deployMainPolicy(issuerURL, grant string) string {
+	return "version: 1\nissuers:\n  github: " + issuerURL + `
+rules:
+  - name: deploy-main
+    issuer: github
+    match:
+      repository: acme/api
+      branch: main
+    grant:` + grant + "\n"
 }
 
 // rendezvous holds each party's first request until every other party's

@@ -24,16 +24,8 @@ func BenchmarkLoginAWS(b *testing.B) {
 	defer sts.Close()
 	dir := b.TempDir()
 	policy := filepath.Join(dir, "keyless.yaml")
-	rules := "version: 1\nissuers:\n  github: " + iss.URL + `
-rules:
-  - name: deploy-main
-    issuer: github
-    match:
-      repository: acme/api
-      branch: main
-    grant:
-      aws: [{role: "arn:aws:iam::111122223333:role/deploy"}]
-`
+	rules := deployMainPolicy(iss.URL, `
+      aws: [{role: "arn:aws:iam::111122223333:role/deploy"}]`)
 	if err := os.WriteFile(policy, []byte(rules), 0o600); err != nil {
 		b.Fatal(err)
 	}

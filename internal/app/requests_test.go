@@ -29,7 +29,6 @@ type requestLog struct {
 	mu    sync.Mutex
 	names map[string]string // host → service name
 	count map[string]int
-	conns map[string]int // TLS handshakes by host
 	base  http.RoundTripper
 }
 
@@ -42,16 +41,6 @@ func (l *requestLog) RoundTrip(r *http.Request) (*http.Response, error) {
 	l.count[name+" "+r.Method+" "+r.URL.Path]++
 	l.mu.Unlock()
 	return l.base.RoundTrip(r)
-}
-
-func (l *requestLog) total() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, c := range l.count {
-		n += c
-	}
-	return n
 }
 
 const (
@@ -165,18 +154,10 @@ func newRequestJob(t *testing.T) *requestJob {
 	j.entra.Tenant, j.entra.ClientID = reqTenant, reqClient
 	dir := t.TempDir()
 	j.policy = filepath.Join(dir, "keyless.yaml")
-	rules := "version: 1\nissuers:\n  github: " + iss.URL + `
-rules:
-  - name: deploy-main
-    issuer: github
-    match:
-      repository: acme/api
-      branch: main
-    grant:
-      aws: [{role: "` + testRole + `"}]
-      gcp: [{provider: "` + testProvider + `", service-account: "` + testSA + `"}, {provider: "` + testProvider + `"}]
-      azure: [{tenant-id: "` + reqTenant + `", client-id: "` + reqClient + `", subscription-id: "` + reqSub + `"}]
-`
+	rules := deployMainPolicy(iss.URL, `
+      aws: [{role: "`+testRole+`"}]
+      gcp: [{provider: "`+testProvider+`", service-account: "`+testSA+`"}, {provider: "`+testProvider+`"}]
+      azure: [{tenant-id: "`+reqTenant+`", client-id: "`+reqClient+`", subscription-id: "`+reqSub+`"}]`)
 	if err := os.WriteFile(j.policy, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
 	}
