@@ -3,6 +3,7 @@ package gcp
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -92,6 +93,15 @@ func childEnv(home string, runner environ.Map, exported map[string]string) []str
 	}
 	for k, v := range exported {
 		env[k] = v
+	}
+	// Under go test -cover the test binary, run by the SDK as the credential
+	// command, would warn on stderr that GOCOVERDIR is not set, and the SDK
+	// reads that warning as part of the executable's JSON answer.
+	if testing.CoverMode() != "" {
+		dir := filepath.Join(home, "gocoverdir")
+		if os.MkdirAll(dir, 0o700) == nil {
+			env["GOCOVERDIR"] = dir
+		}
 	}
 	var list []string
 	for k, v := range env {
