@@ -82,16 +82,19 @@ func newRoot(s streams) *cli.Command {
 			"   keyless login --aws-role arn:aws:iam::111122223333:role/deploy --aws-region eu-west-1\n" +
 			"   keyless exec --policy .keyless.yaml -- terraform apply\n" +
 			"   keyless check --policy .github/keyless.yaml --claims claims.json\n\n" +
+			"keyless help COMMAND (or keyless COMMAND --help) shows a command's options.\n" +
 			"Every option is also a KEYLESS_ variable (--aws-role: KEYLESS_AWS_ROLE). Exit codes: 0 success,\n" +
 			"1 denied, 2 bad input, 3 no token, 4 token not valid, 5 exchange refused, 6 network, 7 output.",
 		Reader:          s.in,
 		Writer:          s.out,
 		ErrWriter:       s.err,
 		HideHelpCommand: true,
-		Suggest:         true,
 		// keyless completion bash|zsh|fish|powershell (cmd_completion.go).
 		EnableShellCompletion:           true,
 		ConfigureShellCompletionCommand: configureCompletion,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "version", Usage: "print the version, commit and Go version (as keyless version does)"},
+		},
 		// Errors are printed once, by run, with their hint.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Commands: []*cli.Command{
@@ -106,7 +109,7 @@ func newRoot(s streams) *cli.Command {
 			versionCommand(s),
 		},
 	}
-	quietUsageErrors(root)
+	conventions(root, func() *cli.Command { return newRoot(s) })
 	return root
 }
 
@@ -131,17 +134,5 @@ func versionCommand(s streams) *cli.Command {
 				return failure.Usage("use --format text or --format json", "version: unknown format %q", cmd.String("format"))
 			}
 		},
-	}
-}
-
-// quietUsageErrors makes every command return its parse errors (unknown
-// flag, bad value) instead of printing them with the whole help text: run
-// prints one line and a hint, and exits 2.
-func quietUsageErrors(cmd *cli.Command) {
-	cmd.OnUsageError = func(_ context.Context, c *cli.Command, err error, _ bool) error {
-		return failure.Mark(failure.ErrUsage, err, "see "+c.FullName()+" --help")
-	}
-	for _, sub := range cmd.Commands {
-		quietUsageErrors(sub)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/keyless-dev/keyless/internal/app"
-	"github.com/keyless-dev/keyless/internal/failure"
 )
 
 // str, dur and given read an option only when the user set it to something
@@ -159,9 +158,6 @@ func loginCommand(s streams) *cli.Command {
 			"   keyless login --policy .github/keyless.yaml   # the targets come from the matching rule's grant",
 		Flags: flags(s.env, loginOptions),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if cmd.Args().Len() > 0 {
-				return failure.Usage("to run a command with the credentials, use keyless exec [options] -- CMD", "login takes no arguments, got %d (not repeated: a token pasted here must not reach the log)", cmd.Args().Len())
-			}
 			return app.Login(ctx, runtimeFor(s), loginOptionsFrom(cmd))
 		},
 	}

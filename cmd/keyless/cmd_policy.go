@@ -16,8 +16,9 @@ func policyCommand(s streams) *cli.Command {
 		UsageText: "keyless policy lint FILE [--strict] [--format text|json]\nkeyless policy schema\n\nExample:\n   keyless policy lint .github/keyless.yaml --strict",
 		Commands: []*cli.Command{
 			{
-				Name:  "lint",
-				Usage: "flag risky rules, each with a severity and a fix",
+				Name:      "lint",
+				Usage:     "flag risky rules, each with a severity and a fix",
+				ArgsUsage: "FILE",
 				UsageText: "keyless policy lint FILE [--strict] [--format text|json]\n\n" +
 					"Example:\n   keyless policy lint policies/github-deploy.yaml --strict\n\n" +
 					"Exit status: 0 clean, 1 errors (or warnings with --strict), 2 the policy does not load.",
@@ -41,10 +42,7 @@ func policyCommand(s streams) *cli.Command {
 				Name:      "schema",
 				Usage:     "print the policy file's JSON Schema",
 				UsageText: "keyless policy schema\n\nExample:\n   keyless policy schema > keyless-policy.schema.json",
-				Action: func(_ context.Context, cmd *cli.Command) error {
-					if cmd.Args().Len() != 0 {
-						return failure.Usage("keyless policy schema takes no arguments", "policy schema: unexpected argument %q", cmd.Args().First())
-					}
+				Action: func(_ context.Context, _ *cli.Command) error {
 					return app.PolicySchema(s.out)
 				},
 			},

@@ -110,8 +110,9 @@ func trustAuditCommand(s streams) *cli.Command {
 	fl := flags(s.env, trustAuditOptions)
 	fl = append(fl, &cli.StringFlag{Name: "format", Category: catTrust, Value: "text", Usage: "text, json or sarif (for GitHub code scanning)", Sources: sources(s.env, "format")})
 	return &cli.Command{
-		Name:  "audit",
-		Usage: "grade existing cloud-side trust configs: safe, caution or dangerous, with a fix for each finding",
+		Name:      "audit",
+		Usage:     "grade existing cloud-side trust configs: safe, caution or dangerous, with a fix for each finding",
+		ArgsUsage: "FILE…",
 		UsageText: "keyless trust audit FILE… [--format text|json|sarif] [--immutable-owners OWNER,…]\n\n" +
 			"Reads an AWS role trust policy (or aws iam get-role output), a GCP provider\n" +
 			"(gcloud iam workload-identity-pools providers describe, JSON or YAML) or Entra\n" +
