@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,5 +48,25 @@ func TestPolicySchemaFile(t *testing.T) {
 	code, out, _ := runCLI(t, nil, "", "policy", "schema")
 	if code != 0 || out != string(want) {
 		t.Fatal("policies/schema.json differs from `keyless policy schema`; copy internal/policy/schema.json to policies/schema.json")
+	}
+}
+
+// TestYAMLErrorAtItsLine: a policy with a key indented one space too few is
+// reported at that key's line, by every command that loads a policy.
+func TestYAMLErrorAtItsLine(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "keyless.yaml")
+	policy := "version: 1\nrules:\n  - name: deploy\n    issuer: github\n    match:\n      repository: acme/api\n     branch: main\n"
+	if err := os.WriteFile(bad, []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"policy", "lint", bad},
+		{"check", "--policy", bad, "--claims", exampleClaims},
+		{"trust", "render", "aws", "--policy", bad},
+	} {
+		code, _, stderr := runCLI(t, nil, "", args...)
+		if code != 2 || !strings.Contains(stderr, bad+":7: invalid YAML") {
+			t.Errorf("keyless %s: exit %d, want 2 and line 7\n%s", strings.Join(args, " "), code, stderr)
+		}
 	}
 }

@@ -49,13 +49,13 @@ func Parse(name string, data []byte) (*Policy, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, failure.Usage("fix the YAML syntax at that line", "%s: %s", name, yamlError(err))
+		return nil, failure.Usage("fix the YAML syntax at that line", "%s", yamlError(name, data, err))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		line := extra.Line
 		if err != nil {
-			return nil, failure.Usage("fix the YAML syntax at that line", "%s: %s", name, yamlError(err))
+			return nil, failure.Usage("fix the YAML syntax at that line", "%s", yamlError(name, data, err))
 		}
 		return nil, failure.Usage("put the whole policy in one YAML document (remove the ---)", "%s:%d: a second YAML document", name, line)
 	}
@@ -68,10 +68,46 @@ func Parse(name string, data []byte) (*Policy, error) {
 	return p, nil
 }
 
-// yamlError strips the library's prefix; its messages already carry a line.
-func yamlError(err error) string {
-	s := strings.TrimPrefix(err.Error(), "yaml: ")
-	return "invalid YAML: " + s
+// yamlError reports a syntax error as file:line: at the line where the
+// problem is. The YAML library names the line where the enclosing block
+// began (a key indented one space too few under match: is reported at
+// rules:, lines above), so the line is found again: the first line whose
+// inclusion makes the text fail with the same message (a binary search:
+// once the faulty line is in, every longer prefix fails the same way).
+func yamlError(name string, data []byte, err error) string {
+	what := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(what, "line "); ok {
+		if _, after, ok := strings.Cut(rest, ": "); ok {
+			what = after
+		}
+	}
+	fails := func(n int, lines [][]byte) bool {
+		dec := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:n], nil)))
+		for {
+			var node yaml.Node
+			err := dec.Decode(&node)
+			if errors.Is(err, io.EOF) {
+				return false
+			}
+			if err != nil {
+				return strings.HasSuffix(err.Error(), ": "+what) || err.Error() == "yaml: "+what
+			}
+		}
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	lo, hi := 1, len(lines)
+	if !fails(hi, lines) {
+		return fmt.Sprintf("%s: invalid YAML: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid, lines) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return fmt.Sprintf("%s:%d: invalid YAML: %s", name, lo, what)
 }
 
 type loader struct {

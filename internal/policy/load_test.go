@@ -21,8 +21,15 @@ func TestParseErrors(t *testing.T) {
 		want []string // substrings of the message
 	}{
 		{"empty", ``, []string{"bad.yaml: policy file is empty"}},
-		{"malformed yaml", "version: 1\nrules: [\n", []string{"bad.yaml: invalid YAML", "line"}},
-		{"tab indent", "version: 1\nrules:\n\t- name: x\n", []string{"invalid YAML", "line 3"}},
+		{"malformed yaml", "version: 1\nrules: [\n", []string{"bad.yaml:2: invalid YAML"}},
+		{"tab indent", "version: 1\nrules:\n\t- name: x\n", []string{"bad.yaml:3: invalid YAML"}},
+		// The YAML library names the line where the block began (2, rules:);
+		// the problem is the key indented one space too few.
+		{"indentation slip", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: acme/api\n     branch: main\n", []string{"bad.yaml:7: invalid YAML: did not find expected key"}},
+		{"mapping inside a list", "version: 1\nrules:\n  - name: a\n    match:\n      - a\n      b: c\n", []string{"bad.yaml:6: invalid YAML"}},
+		{"key outdented out of its rule", "version: 1\nrules:\n  - name: a\n  match: x\n", []string{"bad.yaml:4: invalid YAML"}},
+		{"tab in a rule", "version: 1\nrules:\n  - name: a\n\tmatch: x\n", []string{"bad.yaml:4: invalid YAML"}},
+		{"unterminated quote", "version: 1\nrules:\n  - name: \"a\n    match: x\n", []string{"bad.yaml:3: invalid YAML"}},
 		{"not a mapping", "- a\n- b\n", []string{"bad.yaml:1:", "expected a mapping"}},
 		{"unknown top key", "version: 1\nrule: []\n", []string{"bad.yaml:2:", `unknown key "rule"`}},
 		{"missing version", "rules: []\n", []string{"version is missing"}},
