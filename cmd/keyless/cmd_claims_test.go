@@ -47,7 +47,7 @@ func TestClaimsCommand(t *testing.T) {
 			code: 3, stderr: "hint:     id-token: write"},
 		{name: "laptop, stdin, no verification", stdin: gitlabToken, args: []string{"claims", "--no-verify"},
 			stdout: `"iss": "` + gitlab.URL + `"`, stderr: "WARNING: claims NOT VERIFIED (--no-verify)", isJSON: true},
-		{name: "laptop, garbage", stdin: "garbage", args: []string{"claims"}, code: 2, stderr: "not a compact JWT"},
+		{name: "laptop, garbage", stdin: "garbage", args: []string{"claims"}, code: 4, stderr: "not a compact JWT"},
 		{name: "bad format", stdin: gitlabToken, args: []string{"claims", "--format", "xml"}, code: 2, stderr: "--format json"},
 		{name: "help says check reads it", args: []string{"claims", "--help"}, stdout: "keyless check --claims"},
 	}

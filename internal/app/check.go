@@ -137,7 +137,8 @@ func (o CheckOptions) loadClaims(ctx context.Context) (claims.Claims, string, er
 		return c, o.Source, nil
 	}
 	if o.ClaimsFile == "" {
-		return nil, "", failure.Usage(claimsHint, "check: no claims to check")
+		// Neither claims nor a token: no token (exit 3), as for claims.
+		return nil, "", failure.New(failure.ErrToken, claimsHint, "check: no claims and no token to check")
 	}
 	var data []byte
 	var err error

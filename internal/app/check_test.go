@@ -64,7 +64,7 @@ func TestCheck(t *testing.T) {
 		{"malformed json", CheckOptions{PolicyPath: examplePolicies + "github-deploy.yaml", ClaimsFile: badJSON}, failure.ErrUsage, nil, []string{"bad.json: claims: not valid JSON: line 4"}},
 		{"json array", CheckOptions{PolicyPath: examplePolicies + "github-deploy.yaml", ClaimsFile: arrayJSON}, failure.ErrUsage, nil, []string{"claims must be a JSON object"}},
 		{"claims file missing", CheckOptions{PolicyPath: examplePolicies + "github-deploy.yaml", ClaimsFile: filepath.Join(dir, "nope.json")}, failure.ErrUsage, nil, []string{"no such file"}},
-		{"no claims", CheckOptions{PolicyPath: examplePolicies + "github-deploy.yaml"}, failure.ErrUsage, nil, []string{"no claims to check"}},
+		{"no claims", CheckOptions{PolicyPath: examplePolicies + "github-deploy.yaml"}, failure.ErrToken, nil, []string{"no claims and no token to check"}},
 		{"no policy", CheckOptions{ClaimsFile: exampleClaims + "github-push-main.json"}, failure.ErrUsage, nil, []string{"no policy"}},
 		{"bad policy", CheckOptions{PolicyPath: badPolicy, ClaimsFile: exampleClaims + "github-push-main.json"}, failure.ErrUsage, nil, []string{"bad.yaml:4: rules[0]: unknown key \"isuer\""}},
 		{"bad target", CheckOptions{PolicyPath: examplePolicies + "github-deploy.yaml", ClaimsFile: exampleClaims + "github-push-main.json", Targets: []string{"aws:deploy"}}, failure.ErrUsage, nil, []string{`target "aws:deploy"`}},

@@ -175,10 +175,12 @@ func (r tokenRun) load(ctx context.Context) (tokenClaims, error) {
 	}
 	parsed, err := token.Parse(tok)
 	if err != nil {
+		// A malformed token is a token that is not valid (exit 4), as it is
+		// for login and exec.
 		if ci {
 			return tokenClaims{}, failure.Mark(failure.ErrVerify, fmt.Errorf("%s: %w", desc, err), "")
 		}
-		return tokenClaims{}, failure.Mark(failure.ErrUsage, fmt.Errorf("%s: %w", desc, err),
+		return tokenClaims{}, failure.Mark(failure.ErrVerify, fmt.Errorf("%s: %w", desc, err),
 			"give the raw JWT (header.payload.signature); to check JSON claims use keyless check --claims FILE")
 	}
 	tc := tokenClaims{claims: parsed.Claims, source: desc}
@@ -285,8 +287,9 @@ func (r tokenRun) stdin() (tokensource.Source, string, bool, error) {
 	if r.check {
 		hint = noCheckInputHint
 	}
+	// No token at all is exit 3 (no token), as it is for login and exec.
 	if in == nil || isTerminal(in) {
-		return nil, "", false, failure.Usage(hint, "no token: not in a CI job keyless knows, and none given")
+		return nil, "", false, failure.New(failure.ErrToken, hint, "no token: not in a CI job keyless knows, and none given")
 	}
 	b, err := transport.ReadAll(in, token.MaxSize+4<<10)
 	if errors.Is(err, transport.ErrTooLarge) {
@@ -296,7 +299,7 @@ func (r tokenRun) stdin() (tokensource.Source, string, bool, error) {
 		return nil, "", false, failure.Mark(failure.ErrUsage, fmt.Errorf("reading standard input: %w", err), "")
 	}
 	if strings.TrimSpace(string(b)) == "" {
-		return nil, "", false, failure.Usage(hint, "no token: standard input is empty")
+		return nil, "", false, failure.New(failure.ErrToken, hint, "no token: standard input is empty")
 	}
 	return tokensource.NewStatic("stdin", secret.New(string(b))), "the token on standard input", false, nil
 }

@@ -176,8 +176,8 @@ func TestClaimsOutsideCI(t *testing.T) {
 		{"issuer unreachable: printed unverified", claimsCase{stdin: goneTok, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{gone.URL}}}}, 0, false, "keys unavailable: discovery of " + gone.URL + ": dial tcp"},
 		{"expired: refused", claimsCase{stdin: expired, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{iss.URL}}}}, failure.CodeVerify, false, "--ignore-expiry"},
 		{"expired with --ignore-expiry", claimsCase{stdin: expired, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{iss.URL}, IgnoreExpiry: true}}}, 0, true, "signed by"},
-		{"garbage file", claimsCase{opts: app.ClaimsOptions{Token: app.TokenInput{TokenFile: garbageFile}}}, failure.CodeUsage, false, "not a compact JWT"},
-		{"empty stdin", claimsCase{}, failure.CodeUsage, false, "standard input is empty"},
+		{"garbage file", claimsCase{opts: app.ClaimsOptions{Token: app.TokenInput{TokenFile: garbageFile}}}, failure.CodeVerify, false, "not a compact JWT"},
+		{"empty stdin", claimsCase{}, failure.CodeToken, false, "standard input is empty"},
 		{"stdin as -", claimsCase{stdin: good, opts: app.ClaimsOptions{Token: app.TokenInput{TokenFile: "-", NoVerify: true}}}, 0, false, "on standard input"},
 		{"bad format", claimsCase{stdin: good, opts: app.ClaimsOptions{Format: "yaml"}}, failure.CodeUsage, false, "unknown format"},
 		{"plain http issuer: refused", claimsCase{stdin: good, opts: app.ClaimsOptions{Token: app.TokenInput{Issuers: []string{"http://issuer.example"}}}}, failure.CodeUsage, false, "--issuer: issuer http://issuer.example must use https"},
@@ -326,7 +326,7 @@ func TestCheckWithToken(t *testing.T) {
 		{name: "issuer not in the policy", in: app.TokenInput{TokenFile: f("strange")}, code: failure.CodeVerify, errSay: "--no-verify"},
 		{name: "no-verify says so", in: app.TokenInput{TokenFile: f("strange"), NoVerify: true}, code: failure.CodeDenied, stdout: "NOT VERIFIED (--no-verify)", stderrSay: "WARNING: claims NOT VERIFIED"},
 		{name: "claims and token", in: app.TokenInput{TokenFile: f("good")}, claims: f("good"), code: failure.CodeUsage, errSay: "not both"},
-		{name: "nothing at all", code: failure.CodeUsage, errSay: "give --claims FILE with JSON claims, or a token"},
+		{name: "nothing at all", code: failure.CodeToken, errSay: "give --claims FILE with JSON claims, or a token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
