@@ -79,7 +79,7 @@ func (c Claims) Has(name string) bool {
 // gives ok=false; an array gives one string per scalar element; an object is
 // rendered as compact JSON so it can still be compared exactly.
 func (c Claims) Values(name string) (vals []string, ok bool) {
-	v, present := c[name]
+	v, present := c.lookup(name)
 	if !present || v == nil {
 		return nil, false
 	}
@@ -97,6 +97,26 @@ func (c Claims) Values(name string) (vals []string, ok bool) {
 		return nil, false
 	}
 	return []string{s}, true
+}
+
+// lookup finds a claim by name; a name absent at the top level whose
+// parts are separated by "/" is a path into objects, as Kubernetes nests
+// "kubernetes.io": {"namespace": …} ("kubernetes.io/namespace").
+func (c Claims) lookup(name string) (any, bool) {
+	if v, ok := c[name]; ok {
+		return v, true
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] != '/' {
+			continue
+		}
+		if m, ok := c[name[:i]].(map[string]any); ok {
+			if v, ok := Claims(m).lookup(name[i+1:]); ok {
+				return v, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // Value returns a single-valued claim normalized; an array claim gives its

@@ -80,3 +80,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestNestedClaims(t *testing.T) {
+	c, err := Parse([]byte(`{"kubernetes.io": {"namespace": "ci", "serviceaccount": {"name": "deployer"}}, "oidc.circleci.com/project-id": "p1", "a/b": "top"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"kubernetes.io/namespace":           "ci",
+		"kubernetes.io/serviceaccount/name": "deployer",
+		"oidc.circleci.com/project-id":      "p1",
+		"a/b":                               "top",
+	} {
+		if got := c.String(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if _, ok := c.Values("kubernetes.io/nope"); ok {
+		t.Error("a missing nested claim is present")
+	}
+}

@@ -61,6 +61,8 @@ func (c Cond) Segs() []Seg {
 type Rule interface {
 	// First returns the rule's first condition on the whole claim.
 	First(claim string) (Cond, bool)
+	// Issuer is the URL of the rule's issuer.
+	Issuer() string
 }
 
 // Seg is a piece of a rendered subject: literal text or a policy glob.
@@ -164,6 +166,14 @@ func (p *Plan) approx(c Cond) []Seg {
 type Part struct {
 	Lit   string
 	Claim string
+	// Prefix goes before the claim's values when the rule names them
+	// (Buildkite's subject says refs/heads/main where build_branch is main).
+	Prefix string
+	// Any is a part the rules never pin (a user, a step): always *.
+	Any bool
+	// FromIssuer gives the part's value when the rule does not name it but
+	// the issuer does (CircleCI's organization); "" leaves it *.
+	FromIssuer func(issuer string) string
 }
 
 // TemplatePlan plans the subjects of a platform whose subject is one fixed
@@ -176,11 +186,25 @@ func TemplatePlan(parts ...Part) func(r Rule) Plan {
 		pieces := make([][]Seg, 0, len(parts))
 		claims, pinned := 0, false
 		for _, t := range parts {
-			if t.Claim == "" {
+			switch {
+			case t.Any:
+				pieces = append(pieces, []Seg{Star()})
+				continue
+			case t.Claim == "":
 				pieces = append(pieces, []Seg{Lit(t.Lit)})
 				continue
 			}
 			segs, ok := p.Part(r, t.Claim)
+			if v := ""; !ok && t.FromIssuer != nil {
+				if v = t.FromIssuer(r.Issuer()); v != "" {
+					segs, ok = []Seg{Lit(v)}, true
+				}
+			}
+			if ok && t.Prefix != "" {
+				for i := range segs {
+					segs[i].Text = t.Prefix + segs[i].Text
+				}
+			}
 			if ok && claims < 2 {
 				pinned = true
 			}

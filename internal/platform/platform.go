@@ -58,6 +58,9 @@ type Platform struct {
 	IDClaims []string
 	// Subject is the grammar of the sub claim.
 	Subject Subject
+	// NestedClaims: a claim name with a "/" is a path into objects
+	// ("kubernetes.io/namespace" is namespace in the kubernetes.io object).
+	NestedClaims bool
 	// PusherClaims are chosen by whoever pushes (a workflow file, an actor):
 	// a rule bound only by them binds nothing.
 	PusherClaims []string
@@ -76,6 +79,10 @@ type Platform struct {
 	// EntraClaims are the claims an Entra flexible credential can match
 	// besides sub.
 	EntraClaims []string
+	// Audience is the audience the platform's tokens carry when the job
+	// cannot choose it (CircleCI's organization id), read from the issuer;
+	// nil or "" when the job chooses.
+	Audience func(issuer string) string
 	// DefaultAudience explains the audience a job gets when it asks for
 	// none, when that audience is shared by every job of an owner: it
 	// returns "" for any other audience.
@@ -124,7 +131,7 @@ type Deps struct {
 // All lists the platforms, in the order they are detected: a CI platform
 // before Kubernetes (CI jobs often run in a cluster), generic last.
 func All() []*Platform {
-	return []*Platform{github(), gitlab(), generic()}
+	return []*Platform{github(), gitlab(), circleci(), bitbucket(), buildkite(), terraform(), kubernetes(), generic()}
 }
 
 // Generic is the platform of an issuer keyless does not know: rules may only
@@ -240,6 +247,15 @@ func (p *Platform) EntraMatchable(claim string) bool { return contains(p.EntraCl
 
 // Generic reports whether this is the generic platform.
 func (p *Platform) Generic() bool { return p.Detect == nil }
+
+// FixedAudience is the audience tokens of issuer carry whatever the job
+// asks, or "".
+func (p *Platform) FixedAudience(issuer string) string {
+	if p.Audience == nil {
+		return ""
+	}
+	return p.Audience(issuer)
+}
 
 // RepositoryClaim is the claim naming the repository, or "".
 func (p *Platform) RepositoryClaim() string {

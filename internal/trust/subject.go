@@ -92,13 +92,18 @@ func AnalyzeSubject(p *platform.Platform, pat Pattern) (Scope, []Finding) {
 				Fix:     "use the full form " + g.Example}}
 		}
 		probeRepo = after + "x"
+		if g.OwnerEnd == "" && after == "" {
+			return Scope{}, []Finding{{Check: "wildcard-owner", Grade: Dangerous, Value: v,
+				Message: fmt.Sprintf("subject %s matches any %s on the platform: anyone can create one", q, repoN),
+				Fix:     fmt.Sprintf("pin the %s: %s", repoN, g.Example)}}
+		}
 		if after == "" || (g.Nested && strings.HasSuffix(after, "/")) {
 			fs = append(fs, Finding{Check: "wildcard-repository", Grade: Caution, Value: v,
 				Message: fmt.Sprintf("the wildcard in subject %s spans every %s of %s %q", q, repoN, ownerN, strings.TrimSuffix(sc.Owner+"/"+after, "/")),
 				Fix:     fmt.Sprintf("list the %s that need access, each with its ref: %s", g.Repositories(), g.Example)})
 		} else {
 			fs = append(fs, Finding{Check: "repository-prefix", Grade: Caution, Value: v,
-				Message: fmt.Sprintf("subject %s has a wildcard right after %q with no delimiter: it also matches %q and any ref of it", q, after, sc.Owner+"/"+after+"-other"),
+				Message: fmt.Sprintf("subject %s has a wildcard right after %q with no delimiter: it also matches %q and any ref of it", q, after, strings.TrimPrefix(sc.Owner+"/"+after+"-other", "/")),
 				Fix:     fmt.Sprintf("name the %s in full and put the wildcard after a delimiter: %s", repoN, g.Example)})
 		}
 	}

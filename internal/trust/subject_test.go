@@ -6,9 +6,14 @@ import (
 )
 
 var (
-	ghP    = platform.ByName("github")
-	glP    = platform.ByName("gitlab")
-	otherP = platform.Generic()
+	ghP     = platform.ByName("github")
+	glP     = platform.ByName("gitlab")
+	otherP  = platform.Generic()
+	k8sP    = platform.ByName("kubernetes")
+	circleP = platform.ByName("circleci")
+	bbP     = platform.ByName("bitbucket")
+	bkP     = platform.ByName("buildkite")
+	tfP     = platform.ByName("hcp-terraform")
 )
 
 func TestAnalyzeSubject(t *testing.T) {
@@ -38,6 +43,21 @@ func TestAnalyzeSubject(t *testing.T) {
 		{glP, Pattern{IAMLike, "project_path:acme/platform/*"}, Caution, []string{"wildcard-repository"}, Scope{Owner: "acme"}},
 		{otherP, Pattern{Exact, "system:serviceaccount:ci:deployer"}, Safe, nil, Scope{}},
 		{otherP, Pattern{IAMLike, "system:serviceaccount:ci:*"}, Caution, []string{"unrecognized-subject"}, Scope{}},
+		// The other platforms' grammars.
+		{k8sP, Pattern{Exact, "system:serviceaccount:ci:deployer"}, Safe, nil, Scope{Owner: "ci", Repository: "ci/deployer"}},
+		{k8sP, Pattern{IAMLike, "system:serviceaccount:ci:*"}, Caution, []string{"wildcard-repository"}, Scope{Owner: "ci"}},
+		{k8sP, Pattern{IAMLike, "system:serviceaccount:*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
+		{circleP, Pattern{IAMLike, "org/O1/project/P1/user/*"}, Safe, []string{"any-ref"}, Scope{Owner: "O1", Repository: "O1/P1"}},
+		{circleP, Pattern{IAMLike, "org/*/project/P1/user/*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
+		{circleP, Pattern{IAMLike, "org/O1/project/*"}, Caution, []string{"wildcard-repository"}, Scope{Owner: "O1"}},
+		{bbP, Pattern{IAMLike, "{r1}*"}, Safe, []string{"any-ref"}, Scope{Repository: "r1"}},
+		{bbP, Pattern{Exact, "{r1}{e1}:{s1}"}, Safe, nil, Scope{Repository: "r1"}},
+		{bbP, Pattern{IAMLike, "{*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
+		{bkP, Pattern{IAMLike, "organization:acme:pipeline:api:ref:refs/heads/main:*"}, Safe, nil, Scope{Owner: "acme", Repository: "acme/api"}},
+		{bkP, Pattern{IAMLike, "organization:acme:pipeline:*"}, Caution, []string{"wildcard-repository"}, Scope{Owner: "acme"}},
+		{bkP, Pattern{IAMLike, "organization:acme*"}, Dangerous, []string{"owner-prefix"}, Scope{}},
+		{tfP, Pattern{IAMLike, "organization:acme:project:Default Project:workspace:prod:run_phase:*"}, Safe, []string{"any-ref"}, Scope{Owner: "acme", Repository: "acme/Default Project:workspace:prod"}},
+		{tfP, Pattern{IAMLike, "organization:*"}, Dangerous, []string{"wildcard-owner"}, Scope{}},
 	}
 	for _, tt := range tests {
 		sc, fs := AnalyzeSubject(tt.plat, tt.p)
@@ -67,8 +87,9 @@ func TestPlatformOf(t *testing.T) {
 		"https://ghe.example.com/_services/token":          "github",
 		"https://gitlab.com":                               "gitlab",
 		"gitlab.example.com":                               "gitlab",
-		"https://oidc.eks.us-east-1.amazonaws.com/id/ABCD": "generic",
-		"%zz": "generic",
+		"https://oidc.eks.us-east-1.amazonaws.com/id/ABCD": "kubernetes",
+		"https://idp.example.com":                          "generic",
+		"%zz":                                              "generic",
 	} {
 		if got := PlatformOf(in).Name; got != want {
 			t.Errorf("PlatformOf(%q) = %v, want %v", in, got, want)

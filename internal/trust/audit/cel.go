@@ -150,7 +150,7 @@ func (w *celWalker) claim(e ast.Expr) (string, bool) {
 	case ast.SelectKind:
 		sel := e.AsSelect()
 		if sel.Operand().Kind() != ast.IdentKind {
-			return "", false
+			return nestedClaim(sel.Operand(), sel.FieldName())
 		}
 		root, name = sel.Operand().AsIdent(), sel.FieldName()
 	case ast.CallKind:
@@ -158,12 +158,15 @@ func (w *celWalker) claim(e ast.Expr) (string, bool) {
 		if call.FunctionName() == "string" && !call.IsMemberFunction() && len(call.Args()) == 1 {
 			return w.claim(call.Args()[0])
 		}
-		if call.FunctionName() != operators.Index || len(call.Args()) != 2 || call.Args()[0].Kind() != ast.IdentKind {
+		if call.FunctionName() != operators.Index || len(call.Args()) != 2 {
 			return "", false
 		}
 		s, ok := literal(call.Args()[1])
 		if !ok {
 			return "", false
+		}
+		if call.Args()[0].Kind() != ast.IdentKind {
+			return nestedClaim(call.Args()[0], s)
 		}
 		root, name = call.Args()[0].AsIdent(), s
 	default:
@@ -184,6 +187,56 @@ func (w *celWalker) claim(e ast.Expr) (string, bool) {
 		return mappedClaim(src)
 	}
 	return "", false
+}
+
+// nestedClaim names a claim inside an object of the assertion, as
+// Kubernetes nests them: assertion['kubernetes.io']['namespace'] is
+// "kubernetes.io/namespace".
+func nestedClaim(parent ast.Expr, key string) (string, bool) {
+	if key == "" {
+		return "", false
+	}
+	var path string
+	switch parent.Kind() {
+	case ast.SelectKind:
+		sel := parent.AsSelect()
+		if sel.Operand().Kind() == ast.IdentKind {
+			if sel.Operand().AsIdent() != "assertion" {
+				return "", false
+			}
+			path = sel.FieldName()
+		} else {
+			p, ok := nestedClaim(sel.Operand(), sel.FieldName())
+			if !ok {
+				return "", false
+			}
+			path = p
+		}
+	case ast.CallKind:
+		call := parent.AsCall()
+		if call.FunctionName() != operators.Index || len(call.Args()) != 2 {
+			return "", false
+		}
+		k, ok := literal(call.Args()[1])
+		if !ok || k == "" {
+			return "", false
+		}
+		if call.Args()[0].Kind() == ast.IdentKind {
+			if call.Args()[0].AsIdent() != "assertion" {
+				return "", false
+			}
+			path = k
+		} else {
+			p, ok := nestedClaim(call.Args()[0], k)
+			if !ok {
+				return "", false
+			}
+			path = p
+		}
+	default:
+		return "", false
+	}
+	return path + "/" + key, true
 }
 
 // mappedClaim reads a mapping's source when it is a plain assertion.X.

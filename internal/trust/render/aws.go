@@ -59,9 +59,6 @@ func AWS(views []policy.RuleView, names []string, o AWSOptions) ([]AWSPolicy, []
 	if len(allow) == 0 {
 		return nil, nil, fmt.Errorf("no allow rule grants an AWS role")
 	}
-	if o.Audience == "" {
-		o.Audience = trust.AWSAudience
-	}
 	var roles []string
 	byRole := map[string][]rule{}
 	for _, r := range allow {
@@ -261,7 +258,7 @@ func awsAllow(r rule, principal string, o AWSOptions) (IAMStatement, []Note) {
 			notes = append(notes, *n)
 		}
 	} else {
-		conds.add("StringEquals", prefix+"aud", []string{iamExact(o.Audience)})
+		conds.add("StringEquals", prefix+"aud", []string{iamExact(r.audience(o.Audience, trust.AWSAudience))})
 	}
 	plan := planSubjects(r)
 	notes = append(notes, plan.notes...)

@@ -56,9 +56,6 @@ func Azure(views []policy.RuleView, names []string, o AzureOptions) ([]AzureApp,
 	if len(allow) == 0 {
 		return nil, nil, fmt.Errorf("no allow rule grants an Azure application")
 	}
-	if o.Audience == "" {
-		o.Audience = trust.AzureAudience
-	}
 	var notes []Note
 	for _, r := range deny {
 		notes = append(notes, Note{Rule: r.name, Effect: Looser,
@@ -198,7 +195,7 @@ func azureCredentials(r rule, o AzureOptions) ([]AzureCredential, []Note) {
 		if widened {
 			notes = append(notes, Note{Rule: r.name, Effect: Looser, Reason: fmt.Sprintf("Entra's matches has no ?, so %q uses * instead", f.String())})
 		}
-		c := AzureCredential{Name: credName(r.name, i, len(forms)), Issuer: r.issuer, Audiences: []string{o.Audience},
+		c := AzureCredential{Name: credName(r.name, i, len(forms)), Issuer: r.issuer, Audiences: []string{r.audience(o.Audience, trust.AzureAudience)},
 			Description: "keyless rule " + r.name}
 		if !f.IsGlob() && len(extra) == 0 {
 			c.Subject = v

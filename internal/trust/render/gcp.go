@@ -36,6 +36,9 @@ type GCPProvider struct {
 
 type gcpOIDC struct {
 	IssuerURI string `json:"issuerUri"`
+	// AllowedAudiences is set when the platform's tokens carry a fixed
+	// audience (CircleCI's organization id) rather than the provider's name.
+	AllowedAudiences []string `json:"allowedAudiences,omitempty"`
 }
 
 // GCPBinding lets Member impersonate ServiceAccount.
@@ -118,6 +121,9 @@ func gcpProvider(name string, rules, deny []rule, o GCPOptions) (GCPProvider, []
 		}
 	}
 	p.OIDC.IssuerURI = issuer
+	if a := rules[0].plat.FixedAudience(issuer); a != "" {
+		p.OIDC.AllowedAudiences = []string{a}
+	}
 	p.AttributeMapping = map[string]string{"google.subject": "assertion.sub"}
 	used := map[string]bool{}
 	var allows []string
@@ -246,7 +252,7 @@ func celRule(r rule, deny bool, used map[string]bool) (string, []Note) {
 		}
 		used[c.claim] = true
 		if deny {
-			e = "has(" + celClaim(c.claim) + ") && " + e
+			e = "has(" + celClaim(c.claim, c.nested) + ") && " + e
 		}
 		parts = append(parts, e)
 	}
@@ -256,9 +262,19 @@ func celRule(r rule, deny bool, used map[string]bool) (string, []Note) {
 	return strings.Join(parts, " && "), notes
 }
 
-func celClaim(name string) string {
+// celClaim reads a claim in CEL; a nested claim name ("kubernetes.io/namespace")
+// is a path into objects.
+func celClaim(name string, nested bool) string {
 	if attrName().MatchString(name) {
 		return "assertion." + name
+	}
+	if nested && strings.Contains(name, "/") {
+		var b strings.Builder
+		b.WriteString("assertion")
+		for _, p := range strings.Split(name, "/") {
+			b.WriteString("[" + strconv.Quote(p) + "]")
+		}
+		return b.String()
 	}
 	return "assertion[" + strconv.Quote(name) + "]"
 }
@@ -266,7 +282,7 @@ func celClaim(name string) string {
 // celCond writes one comparison. Values are compared as strings, as keyless
 // does, so a number or boolean claim compares the same way.
 func celCond(c cond) (string, bool) {
-	v := "string(" + celClaim(c.claim) + ")"
+	v := "string(" + celClaim(c.claim, c.nested) + ")"
 	if c.part == policy.PartPath {
 		if c.kind != policy.KindExact {
 			return "", false
@@ -339,6 +355,9 @@ func WriteGCPCommands(ps []GCPProvider) []byte {
 		fmt.Fprintf(&b, "gcloud iam workload-identity-pools providers create-oidc %s \\\n", sh(p.ProviderID))
 		fmt.Fprintf(&b, "  --project=%s --location=global --workload-identity-pool=%s \\\n", sh(p.ProjectNumber), sh(p.Pool))
 		fmt.Fprintf(&b, "  --issuer-uri=%s \\\n", sh(p.OIDC.IssuerURI))
+		if len(p.OIDC.AllowedAudiences) > 0 {
+			fmt.Fprintf(&b, "  --allowed-audiences=%s \\\n", sh(strings.Join(p.OIDC.AllowedAudiences, ",")))
+		}
 		fmt.Fprintf(&b, "  --attribute-mapping=%s \\\n", sh(mapping(p.AttributeMapping)))
 		fmt.Fprintf(&b, "  --attribute-condition=%s\n", sh(p.AttributeCondition))
 		for _, bd := range p.Bindings {
@@ -376,7 +395,11 @@ func WriteGCPTerraform(ps []GCPProvider) []byte {
 		}
 		b.WriteString("  }\n")
 		fmt.Fprintf(&b, "  attribute_condition = %s\n", hcl(p.AttributeCondition))
-		fmt.Fprintf(&b, "  oidc {\n    issuer_uri = %s\n  }\n}\n", hcl(p.OIDC.IssuerURI))
+		fmt.Fprintf(&b, "  oidc {\n    issuer_uri = %s\n", hcl(p.OIDC.IssuerURI))
+		if len(p.OIDC.AllowedAudiences) > 0 {
+			fmt.Fprintf(&b, "    allowed_audiences = [%s]\n", hcl(p.OIDC.AllowedAudiences[0]))
+		}
+		b.WriteString("  }\n}\n")
 		for j, bd := range p.Bindings {
 			fmt.Fprintf(&b, "\nresource \"google_service_account_iam_member\" %s {\n", hcl(fmt.Sprintf("%s_%d", name, j+1)))
 			fmt.Fprintf(&b, "  service_account_id = %s\n", hcl("projects/-/serviceAccounts/"+bd.ServiceAccount))

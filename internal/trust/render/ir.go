@@ -56,6 +56,8 @@ type cond struct {
 	part   policy.Part
 	m      policy.ClaimMatch
 	label  string
+	// nested: the claim name is a path into objects (platform.NestedClaims).
+	nested bool
 }
 
 // pcond is the condition as a subject plan reads it.
@@ -94,7 +96,7 @@ func prepare(v policy.RuleView) rule {
 			label = cv.Key + ": [" + strings.Join(cv.Values, ", ") + "]"
 		}
 		for _, m := range cv.Claims {
-			c := cond{claim: m.Claim, part: m.Part, m: m, label: label}
+			c := cond{claim: m.Claim, part: m.Part, m: m, label: label, nested: r.plat.NestedClaims}
 			kind, pats, ok := m.Patterns()
 			switch {
 			case !ok:
@@ -119,6 +121,21 @@ func (r rule) on(claim string) []cond {
 		}
 	}
 	return out
+}
+
+// Issuer implements platform.Rule.
+func (r rule) Issuer() string { return r.issuer }
+
+// audience is the audience the cloud side requires: the one given, else
+// the one the platform's tokens always carry, else the cloud's default.
+func (r rule) audience(given, cloudDefault string) string {
+	if given != "" {
+		return given
+	}
+	if a := r.plat.FixedAudience(r.issuer); a != "" {
+		return a
+	}
+	return cloudDefault
 }
 
 // First implements platform.Rule.
