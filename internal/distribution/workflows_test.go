@@ -76,8 +76,10 @@ func TestWorkflowsHardened(t *testing.T) {
 }
 
 func TestExampleWorkflowsHardened(t *testing.T) {
-	for _, w := range loadWorkflows(t, "examples/github/*.yml") {
-		checkHardened(t, w, true)
+	for _, pattern := range []string{"examples/github/*.yml", "examples/runners/github/*.yml"} {
+		for _, w := range loadWorkflows(t, pattern) {
+			checkHardened(t, w, true)
+		}
 	}
 }
 
@@ -138,7 +140,7 @@ func TestWorkflowsUseRealInputs(t *testing.T) {
 		}
 	}
 	n := 0
-	for _, pattern := range []string{".github/workflows/*.yml", "examples/github/*.yml"} {
+	for _, pattern := range []string{".github/workflows/*.yml", "examples/github/*.yml", "examples/runners/github/*.yml"} {
 		for _, w := range loadWorkflows(t, pattern) {
 			for _, u := range w.uses() {
 				if u.ref != "./" && !strings.HasPrefix(u.ref, "keyless-dev/keyless@") {
