@@ -70,48 +70,18 @@ func loginOptionsFrom(cmd *cli.Command) app.LoginOptions {
 		Timeout:           dur(cmd, "timeout"),
 		Leeway:            dur(cmd, "leeway"),
 		Debug:             cmd.Bool("debug"),
-		AWS: app.AWSOptions{
-			Role:              str(cmd, "aws-role"),
-			Region:            str(cmd, "aws-region"),
-			Audience:          str(cmd, "aws-audience"),
-			SessionName:       str(cmd, "aws-session-name"),
-			Duration:          dur(cmd, "aws-duration"),
-			SessionPolicy:     str(cmd, "aws-session-policy"),
-			PolicyARNs:        given(cmd, "aws-policy-arns"),
-			ChainRole:         str(cmd, "aws-chain-role"),
-			AllowedAccountIDs: given(cmd, "aws-allowed-account-ids"),
-			Profile:           str(cmd, "aws-profile"),
-			Refreshable:       cmd.Bool("aws-refreshable"),
-			ExportKeys:        cmd.Bool("aws-export-keys"),
-			STSEndpoint:       str(cmd, "aws-sts-endpoint"),
-		},
-		GCP: app.GCPOptions{
-			Provider:               str(cmd, "gcp-provider"),
-			ServiceAccount:         str(cmd, "gcp-service-account"),
-			Project:                str(cmd, "gcp-project"),
-			Audience:               str(cmd, "gcp-audience"),
-			Scopes:                 given(cmd, "gcp-scopes"),
-			Lifetime:               dur(cmd, "gcp-lifetime"),
-			TokenFormat:            str(cmd, "gcp-token-format"),
-			IDTokenAudience:        str(cmd, "gcp-id-token-audience"),
-			Delegates:              given(cmd, "gcp-delegates"),
-			AccessBoundary:         str(cmd, "gcp-access-boundary"),
-			Universe:               str(cmd, "gcp-universe"),
-			STSEndpoint:            str(cmd, "gcp-sts-endpoint"),
-			IAMCredentialsEndpoint: str(cmd, "gcp-iamcredentials-endpoint"),
-		},
-		Azure: app.AzureOptions{
-			ClientID:       str(cmd, "azure-client-id"),
-			TenantID:       str(cmd, "azure-tenant-id"),
-			SubscriptionID: str(cmd, "azure-subscription-id"),
-			Cloud:          str(cmd, "azure-cloud"),
-			Audience:       str(cmd, "azure-audience"),
-			Scopes:         given(cmd, "azure-scopes"),
-			AuthorityHost:  str(cmd, "azure-authority-host"),
-			CLILogin:       str(cmd, "azure-cli-login"),
-		},
+		Clouds:            cliValues{cmd},
 	}
 }
+
+// cliValues reads the clouds' options from the parsed flags, with the
+// same "left at the default reads as not set" rule as the common ones.
+type cliValues struct{ cmd *cli.Command }
+
+func (v cliValues) String(name string) string          { return str(v.cmd, name) }
+func (v cliValues) List(name string) []string          { return given(v.cmd, name) }
+func (v cliValues) Bool(name string) bool              { return v.cmd.Bool(name) }
+func (v cliValues) Duration(name string) time.Duration { return dur(v.cmd, name) }
 
 // runtime builds the app's runtime from the streams.
 func runtimeFor(s streams) app.Runtime {

@@ -19,6 +19,14 @@ var trustRenderOptions = []option{
 	{"rule", kList, catTrust, "render only these allow rules (repeatable or comma-separated; default: every rule with a grant for the cloud)", ""},
 }
 
+// Headings of the clouds' trust render options (their login options come
+// from the cloud packages, headed the same).
+const (
+	catAWS   = "AWS"
+	catGCP   = "Google Cloud"
+	catAzure = "Azure"
+)
+
 var trustAWSOptions = []option{
 	{"aws-account-id", kString, catAWS, "account of the IAM OIDC provider (default: the account of each granted role)", ""},
 	{"aws-provider-arn", kString, catAWS, "ARN of the IAM OIDC provider, when it is not arn:aws:iam::ACCOUNT:oidc-provider/ISSUER-HOST", ""},

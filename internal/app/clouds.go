@@ -11,12 +11,68 @@ import (
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/gcp"
 	"github.com/keyless-dev/keyless/internal/handover"
+	"github.com/keyless-dev/keyless/internal/option"
 	"github.com/keyless-dev/keyless/internal/policy"
 )
 
-// The clouds keyless logs into, listed here and nowhere else. Each adapter
-// turns the user's options into its package's Options and its Result into a
-// handover.Set.
+// The clouds keyless logs into, listed here and nowhere else: cloudKinds.
+// Each cloud package declares its options and reads them into its Options
+// (OptionSpecs, OptionsFrom); the adapters below add the run's client and
+// clock and turn its Result into a handover.Set.
+
+// cloudKind is one cloud of the list.
+type cloudKind struct {
+	specs func() []option.Spec
+	// requested: the options name one of the cloud's targets.
+	requested func(v option.Values) bool
+	// granted: the grant gives something in this cloud.
+	granted func(g policy.Grant) bool
+	build   func(v option.Values, d cloudDeps) cloud
+}
+
+// cloudDeps is what every cloud is built with.
+type cloudDeps struct {
+	env    environ.Env
+	client *http.Client
+	now    nowFunc
+	h      handoverContext
+}
+
+// cloudKinds lists the clouds, in the order they are set up.
+func cloudKinds() []cloudKind {
+	return []cloudKind{
+		{
+			specs:     aws.OptionSpecs,
+			requested: func(v option.Values) bool { return v.String("aws-role") != "" },
+			granted:   func(g policy.Grant) bool { return len(g.AWS) > 0 },
+			build:     func(v option.Values, d cloudDeps) cloud { return newAWS(v, d) },
+		},
+		{
+			specs:     gcp.OptionSpecs,
+			requested: func(v option.Values) bool { return v.String("gcp-provider") != "" },
+			granted:   func(g policy.Grant) bool { return len(g.GCP) > 0 },
+			build:     func(v option.Values, d cloudDeps) cloud { return newGCP(v, d) },
+		},
+		{
+			specs: azure.OptionSpecs,
+			requested: func(v option.Values) bool {
+				return v.String("azure-client-id") != "" || v.String("azure-tenant-id") != ""
+			},
+			granted: func(g policy.Grant) bool { return len(g.Azure) > 0 },
+			build:   func(v option.Values, d cloudDeps) cloud { return newAzure(v, d) },
+		},
+	}
+}
+
+// CloudOptionSpecs are every cloud's options, in the list's order: the
+// flags, variables, action inputs and README rows after the common ones.
+func CloudOptionSpecs() []option.Spec {
+	var out []option.Spec
+	for _, k := range cloudKinds() {
+		out = append(out, k.specs()...)
+	}
+	return out
+}
 
 // handoverContext is what every cloud's Handover needs to know about the run.
 type handoverContext struct {
@@ -35,25 +91,10 @@ type awsCloud struct {
 	result *aws.Result
 }
 
-func newAWS(o AWSOptions, env environ.Env, client *http.Client, now nowFunc, h handoverContext) *awsCloud {
-	return &awsCloud{h: h, o: aws.Options{
-		Role:              o.Role,
-		Region:            o.Region,
-		TokenAudience:     o.Audience,
-		SessionName:       o.SessionName,
-		Duration:          o.Duration,
-		SessionPolicy:     o.SessionPolicy,
-		PolicyARNs:        o.PolicyARNs,
-		ChainRole:         o.ChainRole,
-		AllowedAccountIDs: o.AllowedAccountIDs,
-		Profile:           o.Profile,
-		Refreshable:       o.Refreshable,
-		ExportKeys:        o.ExportKeys,
-		STSEndpoint:       o.STSEndpoint,
-		HTTPClient:        client,
-		Now:               now,
-		Env:               env,
-	}}
+func newAWS(v option.Values, d cloudDeps) *awsCloud {
+	o := aws.OptionsFrom(v)
+	o.HTTPClient, o.Now, o.Env = d.client, d.now, d.env
+	return &awsCloud{h: d.h, o: o}
 }
 
 func (c *awsCloud) Cloud() string    { return string(policy.AWS) }
@@ -102,24 +143,10 @@ type gcpCloud struct {
 	h handoverContext
 }
 
-func newGCP(o GCPOptions, client *http.Client, now nowFunc, h handoverContext) *gcpCloud {
-	return &gcpCloud{h: h, o: gcp.Options{
-		Provider:               o.Provider,
-		ServiceAccount:         o.ServiceAccount,
-		Project:                o.Project,
-		TokenAudience:          o.Audience,
-		Scopes:                 o.Scopes,
-		Lifetime:               o.Lifetime,
-		TokenFormat:            o.TokenFormat,
-		IDTokenAudience:        o.IDTokenAudience,
-		Delegates:              o.Delegates,
-		AccessBoundary:         o.AccessBoundary,
-		Universe:               o.Universe,
-		STSEndpoint:            o.STSEndpoint,
-		IAMCredentialsEndpoint: o.IAMCredentialsEndpoint,
-		HTTPClient:             client,
-		Now:                    now,
-	}}
+func newGCP(v option.Values, d cloudDeps) *gcpCloud {
+	o := gcp.OptionsFrom(v)
+	o.HTTPClient, o.Now = d.client, d.now
+	return &gcpCloud{h: d.h, o: o}
 }
 
 func (c *gcpCloud) Cloud() string    { return string(policy.GCP) }
@@ -162,19 +189,10 @@ type azureCloud struct {
 	result *azure.Result
 }
 
-func newAzure(o AzureOptions, client *http.Client, now nowFunc, h handoverContext) *azureCloud {
-	return &azureCloud{h: h, o: azure.Options{
-		TenantID:         o.TenantID,
-		ClientID:         o.ClientID,
-		SubscriptionID:   o.SubscriptionID,
-		Cloud:            o.Cloud,
-		AudienceOverride: o.Audience,
-		Scopes:           o.Scopes,
-		AuthorityHost:    o.AuthorityHost,
-		CLILogin:         o.CLILogin,
-		HTTPClient:       client,
-		Now:              now,
-	}}
+func newAzure(v option.Values, d cloudDeps) *azureCloud {
+	o := azure.OptionsFrom(v)
+	o.HTTPClient, o.Now = d.client, d.now
+	return &azureCloud{h: d.h, o: o}
 }
 
 func (c *azureCloud) Cloud() string    { return string(policy.Azure) }

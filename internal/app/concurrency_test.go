@@ -19,6 +19,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/gcp/gcpfake"
+	"github.com/keyless-dev/keyless/internal/option"
 	"github.com/keyless-dev/keyless/internal/verify/verifytest"
 )
 
@@ -81,9 +82,9 @@ func (j *twoCloudJob) options(stsURL, googleURL string) LoginOptions {
 		PolicyPath: j.policy,
 		Format:     "github",
 		ExportEnv:  true,
-		AWS:        AWSOptions{Role: testRole, Region: "eu-west-1", STSEndpoint: stsURL},
-		GCP: GCPOptions{Provider: testProvider, ServiceAccount: testSA,
-			STSEndpoint: googleURL, IAMCredentialsEndpoint: googleURL},
+		Clouds: option.Map{"aws-role": testRole, "aws-region": "eu-west-1", "aws-sts-endpoint": stsURL,
+			"gcp-provider": testProvider, "gcp-service-account": testSA,
+			"gcp-sts-endpoint": googleURL, "gcp-iamcredentials-endpoint": googleURL},
 	}
 }
 

@@ -6,13 +6,16 @@ import (
 	"github.com/keyless-dev/keyless/internal/aws"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/gcp"
+	"github.com/keyless-dev/keyless/internal/option"
+	"strings"
+	"time"
 )
 
 // CredentialProcessAWS is `keyless credential-process aws`: a fresh session,
 // printed as the JSON the AWS SDKs' credential_process reads. It prints no
 // progress: the SDK that runs it reads stdout, and may show stderr.
 func CredentialProcessAWS(ctx context.Context, rt Runtime, opts LoginOptions) error {
-	if opts.AWS.Role == "" {
+	if opts.clouds().String("aws-role") == "" {
 		return failure.Usage("pass the role: keyless credential-process aws --aws-role ARN", "credential-process aws: --aws-role is required")
 	}
 	opts = onlyCloud(opts, "aws")
@@ -47,7 +50,7 @@ func CredentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) er
 }
 
 func credentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) error {
-	if opts.GCP.Provider == "" {
+	if opts.clouds().String("gcp-provider") == "" {
 		return failure.Usage("pass the provider: keyless credential-process gcp --gcp-provider projects/…/providers/…", "credential-process gcp: --gcp-provider is required")
 	}
 	// Silent even with --debug: gcloud's Python reads stdout and stderr as
@@ -59,7 +62,7 @@ func credentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) er
 	if err != nil {
 		return err
 	}
-	g := newGCP(opts.GCP, s.client, rt.Now, handoverContext{})
+	g := newGCP(opts.clouds(), cloudDeps{env: rt.Env, client: s.client, now: rt.Now})
 	if err := g.Validate(); err != nil {
 		return err
 	}
@@ -80,18 +83,42 @@ func credentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) er
 	return err
 }
 
-// onlyCloud clears the other clouds' targets: a refresh command is for one.
+// onlyCloud hides the other clouds' options: a refresh command is for one.
 func onlyCloud(opts LoginOptions, cloud string) LoginOptions {
-	if cloud != "aws" {
-		opts.AWS = AWSOptions{}
-	}
-	if cloud != "gcp" {
-		opts.GCP = GCPOptions{}
-	}
-	if cloud != "azure" {
-		opts.Azure = AzureOptions{}
-	}
+	opts.Clouds = onlyPrefix{v: opts.clouds(), prefix: cloud + "-"}
 	return opts
+}
+
+// onlyPrefix reads the options whose names start with prefix; the others
+// read as not set.
+type onlyPrefix struct {
+	v      option.Values
+	prefix string
+}
+
+func (o onlyPrefix) ok(name string) bool { return strings.HasPrefix(name, o.prefix) }
+
+func (o onlyPrefix) String(name string) string {
+	if !o.ok(name) {
+		return ""
+	}
+	return o.v.String(name)
+}
+
+func (o onlyPrefix) List(name string) []string {
+	if !o.ok(name) {
+		return nil
+	}
+	return o.v.List(name)
+}
+
+func (o onlyPrefix) Bool(name string) bool { return o.ok(name) && o.v.Bool(name) }
+
+func (o onlyPrefix) Duration(name string) time.Duration {
+	if !o.ok(name) {
+		return 0
+	}
+	return o.v.Duration(name)
 }
 
 // failureCode names an error's family for machine-readable failure output.

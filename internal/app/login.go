@@ -178,18 +178,14 @@ func prepare(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress)
 
 const defaultTimeout = 60 * time.Second
 
-// buildClouds makes the clouds the options name, in a fixed order.
+// buildClouds makes the clouds the options name, in the list's order.
 func buildClouds(opts LoginOptions, rt Runtime, client *http.Client, h handoverContext) []cloud {
 	var out []cloud
-	a, g, z := opts.requested()
-	if a {
-		out = append(out, newAWS(opts.AWS, rt.Env, client, rt.Now, h))
-	}
-	if g {
-		out = append(out, newGCP(opts.GCP, client, rt.Now, h))
-	}
-	if z {
-		out = append(out, newAzure(opts.Azure, client, rt.Now, h))
+	d := cloudDeps{env: rt.Env, client: client, now: rt.Now, h: h}
+	for _, k := range cloudKinds() {
+		if k.requested(opts.clouds()) {
+			out = append(out, k.build(opts.clouds(), d))
+		}
 	}
 	return out
 }
@@ -198,20 +194,13 @@ func buildClouds(opts LoginOptions, rt Runtime, client *http.Client, h handoverC
 // target of each.
 func grantedClouds(g policy.Grant, opts LoginOptions, rt Runtime, client *http.Client, h handoverContext) []cloud {
 	var out []cloud
-	if len(g.AWS) > 0 {
-		c := newAWS(opts.AWS, rt.Env, client, rt.Now, h)
-		c.Grant(g)
-		out = append(out, c)
-	}
-	if len(g.GCP) > 0 {
-		c := newGCP(opts.GCP, client, rt.Now, h)
-		c.Grant(g)
-		out = append(out, c)
-	}
-	if len(g.Azure) > 0 {
-		c := newAzure(opts.Azure, client, rt.Now, h)
-		c.Grant(g)
-		out = append(out, c)
+	d := cloudDeps{env: rt.Env, client: client, now: rt.Now, h: h}
+	for _, k := range cloudKinds() {
+		if k.granted(g) {
+			c := k.build(opts.clouds(), d)
+			c.Grant(g)
+			out = append(out, c)
+		}
 	}
 	return out
 }

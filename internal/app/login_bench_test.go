@@ -10,6 +10,7 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/aws/stsfake"
 	"github.com/keyless-dev/keyless/internal/environ"
+	"github.com/keyless-dev/keyless/internal/option"
 	"github.com/keyless-dev/keyless/internal/verify/verifytest"
 )
 
@@ -38,7 +39,7 @@ func BenchmarkLoginAWS(b *testing.B) {
 		PolicyPath: policy,
 		Format:     "json",
 		ExportEnv:  true,
-		AWS:        AWSOptions{Role: "arn:aws:iam::111122223333:role/deploy", Region: "eu-west-1", STSEndpoint: sts.URL},
+		Clouds:     option.Map{"aws-role": "arn:aws:iam::111122223333:role/deploy", "aws-region": "eu-west-1", "aws-sts-endpoint": sts.URL},
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

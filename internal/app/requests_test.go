@@ -16,6 +16,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/azure/entrafake"
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/gcp/gcpfake"
+	"github.com/keyless-dev/keyless/internal/option"
 	"github.com/keyless-dev/keyless/internal/transport"
 	"github.com/keyless-dev/keyless/internal/verify/verifytest"
 )
@@ -91,18 +92,20 @@ func TestLoginRequestCount(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			j := newRequestJob(t)
-			opts := LoginOptions{PolicyPath: j.policy, Format: "json", ExportEnv: true}
+			v := option.Map{}
+			opts := LoginOptions{PolicyPath: j.policy, Format: "json", ExportEnv: true, Clouds: v}
 			if tt.aws {
-				opts.AWS = AWSOptions{Role: testRole, Region: "eu-west-1", STSEndpoint: j.sts.URL}
+				v["aws-role"], v["aws-region"], v["aws-sts-endpoint"] = testRole, "eu-west-1", j.sts.URL
 			}
 			if tt.gcp {
-				opts.GCP = GCPOptions{Provider: testProvider, STSEndpoint: j.google.URL, IAMCredentialsEndpoint: j.google.URL}
+				v["gcp-provider"], v["gcp-sts-endpoint"], v["gcp-iamcredentials-endpoint"] = testProvider, j.google.URL, j.google.URL
 				if tt.gcpSA {
-					opts.GCP.ServiceAccount = testSA
+					v["gcp-service-account"] = testSA
 				}
 			}
 			if tt.azure {
-				opts.Azure = AzureOptions{ClientID: reqClient, TenantID: reqTenant, SubscriptionID: reqSub, AuthorityHost: j.entra.URL, CLILogin: "false"}
+				v["azure-client-id"], v["azure-tenant-id"], v["azure-subscription-id"] = reqClient, reqTenant, reqSub
+				v["azure-authority-host"], v["azure-cli-login"] = j.entra.URL, "false"
 			}
 			var stdout, stderr bytes.Buffer
 			rt := Runtime{Env: j.env, Stdout: &stdout, Stderr: &stderr, Now: time.Now, Executable: "/usr/local/bin/keyless", HTTPClient: j.client}
@@ -202,7 +205,7 @@ func TestKeysFetchedWhileTokenIsRequested(t *testing.T) {
 	j.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = serveThrough(t, hold, base) + "/idtoken?" + query
 	var stderr bytes.Buffer
 	rt := Runtime{Env: j.env, Stdout: &bytes.Buffer{}, Stderr: &stderr, Now: time.Now, Executable: "/usr/local/bin/keyless"}
-	opts := LoginOptions{PolicyPath: j.policy, Format: "json", AWS: AWSOptions{Role: testRole, Region: "eu-west-1", STSEndpoint: j.sts.URL}}
+	opts := LoginOptions{PolicyPath: j.policy, Format: "json", Clouds: option.Map{"aws-role": testRole, "aws-region": "eu-west-1", "aws-sts-endpoint": j.sts.URL}}
 	if err := Login(context.Background(), rt, opts); err != nil {
 		t.Fatalf("login: %v\n%s", err, stderr.String())
 	}
