@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,5 +135,47 @@ printf '%s\n%s\n%s\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_SESSIO
 				t.Errorf("stderr:\n%s", stderr.String())
 			}
 		})
+	}
+}
+
+// TestEvalShellFormatRefusedLoginStops: a refused login prints a statement
+// that fails when evaluated, so even eval "$(keyless login)", which the
+// docs do not show, stops a set -e script with keyless's exit code; the
+// documented pattern stops on the assignment. Neither runs the next line.
+func TestEvalShellFormatRefusedLoginStops(t *testing.T) {
+	bin := keylessBinary(t)
+	const login = `"$KEYLESS" login --format shell --policy "$POLICY" --aws-role arn:aws:iam::111122223333:role/admin --aws-region eu-west-1 --aws-sts-endpoint "$STS"`
+	patterns := map[string]string{
+		"eval of the output":           `eval "$(` + login + `)"`,
+		"assignment, then eval (docs)": "creds=$(" + login + ")\neval \"$creds\"",
+	}
+	for _, shell := range []string{"sh", "bash"} {
+		if _, err := exec.LookPath(shell); err != nil {
+			t.Logf("no %s", shell)
+			continue
+		}
+		for name, pattern := range patterns {
+			t.Run(shell+"/"+name, func(t *testing.T) {
+				job := newGitLabJob(t, "sts.amazonaws.com")
+				sts := stsfake.New()
+				defer sts.Close()
+				cmd := exec.Command(shell, "-e", "-c", pattern+"\necho NEXT-LINE-RAN")
+				cmd.Env = append(job.env, "KEYLESS="+bin, "POLICY="+job.policy, "STS="+sts.URL)
+				out, err := cmd.CombinedOutput()
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+					t.Errorf("exit %v, want 1 (denied), as keyless exits", err)
+				}
+				if strings.Contains(string(out), "NEXT-LINE-RAN") {
+					t.Errorf("the next line ran after a refused login:\n%s", out)
+				}
+				if !strings.Contains(string(out), "denied by policy") {
+					t.Errorf("keyless's reason is not shown:\n%s", out)
+				}
+				if len(sts.Calls()) != 0 {
+					t.Error("STS was called for a refused login")
+				}
+			})
+		}
 	}
 }

@@ -215,11 +215,20 @@ func (r *run) runOutputs() []handover.Var {
 }
 
 // Login is `keyless login`: the credentials go to the job as --format says.
-func Login(ctx context.Context, rt Runtime, opts LoginOptions) error {
+func Login(ctx context.Context, rt Runtime, opts LoginOptions) (err error) {
 	prog := &progress{w: rt.Stderr, debug: opts.Debug}
 	format := opts.Format
 	if format == "" {
 		format = sink.DefaultFormat(rt.Env)
+	}
+	if format == sink.FormatShell && !rt.StdoutIsTerminal {
+		// A failed login prints a statement that fails when evaluated, so
+		// that eval "$(keyless login)" stops a set -e script.
+		defer func() {
+			if err != nil && rt.Stdout != nil {
+				_, _ = rt.Stdout.Write(sink.ShellFailure(failure.Code(err)))
+			}
+		}()
 	}
 	// A mistyped --format is bad input: say so before any cloud mints
 	// credentials that would only be thrown away.

@@ -111,3 +111,12 @@ func ExampleDeliver_github() {
 	// ::add-mask::FwoGZXIvYXdzEXAMPLE
 	// <nil>
 }
+
+// What --format shell prints when the login fails (here, denied by the
+// policy): evaluated, it fails with keyless's exit code, so that
+// eval "$(keyless login)" stops a set -e script.
+func ExampleShellFailure() {
+	fmt.Print(string(sink.ShellFailure(1)))
+	// Output:
+	// echo 'keyless: login failed (exit code 1), no credentials: see the error above' >&2; (exit 1)
+}

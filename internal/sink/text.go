@@ -64,3 +64,19 @@ func dotenvLine(name, value string) (string, error) {
 	}
 	return fmt.Sprintf("%s='%s'", name, value), nil
 }
+
+// ShellFailure is what --format shell prints, instead of export lines, when
+// the login fails: one statement that fails when evaluated, with keyless's
+// exit code. eval of nothing succeeds, so without it eval "$(keyless
+// login)" would let a set -e script (GitLab's, GitHub's bash -e) go on
+// after a refused login with whatever credentials the runner has; with it
+// the eval fails and the script stops. The statement runs in a subshell, so
+// an interactive shell that evals it is not closed. It cannot help when
+// keyless does not run at all (not installed, killed): the documented
+// pattern, the assignment on a line of its own, stops then too.
+func ShellFailure(code int) []byte {
+	if code < 1 || code > 125 {
+		code = 1
+	}
+	return fmt.Appendf(nil, "echo 'keyless: login failed (exit code %d), no credentials: see the error above' >&2; (exit %d)\n", code, code)
+}
