@@ -269,18 +269,98 @@ func (l *loader) matchValue(n *yaml.Node, where string) (string, error) {
 	return "", l.errAt(n, where, hint, "unsupported value %q (tag %s)", n.Value, n.ShortTag())
 }
 
+// Names and the identities grants hold are checked with plain code: every
+// rule has a name and most grant a role, and a regexp with a bounded repeat
+// such as {1,512} costs a compile of a few hundred microseconds and a slow
+// match. identity_test.go holds each to the regexp it replaces.
+
+// isName: ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$
+func isName(s string) bool {
+	if len(s) == 0 || len(s) > 64 || !alnum(s[0]) {
+		return false
+	}
+	return allBytes(s, func(c byte) bool { return alnum(c) || c == '.' || c == '_' || c == '-' })
+}
+
+// isRoleARN: ^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$
+func isRoleARN(s string) bool {
+	rest, ok := strings.CutPrefix(s, "arn:aws")
+	if !ok {
+		return false
+	}
+	for len(rest) > 0 && rest[0] == '-' {
+		n := 1
+		for n < len(rest) && 'a' <= rest[n] && rest[n] <= 'z' {
+			n++
+		}
+		if n == 1 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	rest, ok = strings.CutPrefix(rest, ":iam::")
+	if !ok || len(rest) < 12 || !allBytes(rest[:12], digit) {
+		return false
+	}
+	name, ok := strings.CutPrefix(rest[12:], ":role/")
+	return ok && len(name) >= 1 && len(name) <= 512 && allBytes(name, func(c byte) bool {
+		return alnum(c) || strings.IndexByte("+=,.@_/-", c) >= 0
+	})
+}
+
+// isGCPProvider: ^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{1,63}/providers/[a-z0-9-]{1,63}$
+func isGCPProvider(s string) bool {
+	rest, ok := strings.CutPrefix(s, "projects/")
+	if !ok {
+		return false
+	}
+	number, rest, ok := strings.Cut(rest, "/locations/global/workloadIdentityPools/")
+	if !ok || number == "" || !allBytes(number, digit) {
+		return false
+	}
+	pool, provider, ok := strings.Cut(rest, "/providers/")
+	label := func(l string) bool {
+		return len(l) >= 1 && len(l) <= 63 && allBytes(l, func(c byte) bool { return lowerAlnum(c) || c == '-' })
+	}
+	return ok && label(pool) && label(provider)
+}
+
+// isGUID: ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if !hexDigit(s[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func digit(c byte) bool      { return '0' <= c && c <= '9' }
+func lowerAlnum(c byte) bool { return digit(c) || 'a' <= c && c <= 'z' }
+func alnum(c byte) bool      { return lowerAlnum(c) || 'A' <= c && c <= 'Z' }
+func hexDigit(c byte) bool   { return digit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
 var (
-	nameRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
-	awsRoleRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
-	})
-	gcpProviderRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{1,63}/providers/[a-z0-9-]{1,63}$`)
-	})
-	gcpSARE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`) })
-	guidRE  = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	})
+	gcpSARE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`) })
 	tenantRE = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$`)
 	})
@@ -369,7 +449,7 @@ func (l *loader) issuers(p *Policy, n *yaml.Node) error {
 	for _, kv := range kvs {
 		name := kv[0].Value
 		where := "issuers." + name
-		if !nameRE().MatchString(name) {
+		if !isName(name) {
 			return l.errAt(kv[0], where, "use letters, digits, '.', '_' and '-'", "bad issuer name %q", name)
 		}
 		is := issuer{name: name, line: kv[0].Line}
@@ -468,7 +548,7 @@ func (l *loader) rule(p *Policy, n *yaml.Node, i int) (*rule, error) {
 			if err != nil {
 				return nil, err
 			}
-			if !nameRE().MatchString(s) {
+			if !isName(s) {
 				return nil, l.errAt(kv[1], where+".name", "use up to 64 letters, digits, '.', '_' and '-', starting with a letter or digit", "bad rule name %q", s)
 			}
 			r.name = s
@@ -717,7 +797,7 @@ func (l *loader) awsGrant(n *yaml.Node, where string) (AWSGrant, error) {
 			if err != nil {
 				return a, err
 			}
-			if !awsRoleRE().MatchString(s) {
+			if !isRoleARN(s) {
 				return a, l.errAt(kv[1], where+".role", "write the role ARN, arn:aws:iam::123456789012:role/NAME", "%q is not an IAM role ARN", s)
 			}
 			a.Role = s
@@ -728,7 +808,7 @@ func (l *loader) awsGrant(n *yaml.Node, where string) (AWSGrant, error) {
 			}
 			a.MaxDuration = d
 		case "chain-roles":
-			roles, err := l.identityList(kv[1], where+".chain-roles", awsRoleRE(),
+			roles, err := l.identityList(kv[1], where+".chain-roles", isRoleARN,
 				"chain-roles lists the IAM role ARNs this role may assume next, e.g. [arn:aws:iam::123456789012:role/NAME]")
 			if err != nil {
 				return a, err
@@ -792,7 +872,7 @@ func (l *loader) gcpGrant(n *yaml.Node, where string) (GCPGrant, error) {
 				return g, err
 			}
 			s = NormalizeProvider(s)
-			if !gcpProviderRE().MatchString(s) {
+			if !isGCPProvider(s) {
 				return g, l.errAt(kv[1], where+".provider", "write projects/PROJECT_NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER (the project number, not its id)", "%q is not a workload identity provider name", s)
 			}
 			g.Provider = s
@@ -806,7 +886,7 @@ func (l *loader) gcpGrant(n *yaml.Node, where string) (GCPGrant, error) {
 			}
 			g.ServiceAccount = s
 		case "delegates":
-			ds, err := l.identityList(kv[1], where+".delegates", gcpSARE(),
+			ds, err := l.identityList(kv[1], where+".delegates", gcpSARE().MatchString,
 				"delegates lists the service account emails a run may pass through on the way to service-account")
 			if err != nil {
 				return g, err
@@ -825,7 +905,7 @@ func (l *loader) gcpGrant(n *yaml.Node, where string) (GCPGrant, error) {
 
 // identityList reads a non-empty list of distinct identities (role ARNs,
 // service account emails) that each match re.
-func (l *loader) identityList(n *yaml.Node, where string, re *regexp.Regexp, hint string) ([]string, error) {
+func (l *loader) identityList(n *yaml.Node, where string, valid func(string) bool, hint string) ([]string, error) {
 	if n.Kind != yaml.SequenceNode {
 		return nil, l.errAt(n, where, hint, "expected a list, found %s", kindName(n))
 	}
@@ -838,7 +918,7 @@ func (l *loader) identityList(n *yaml.Node, where string, re *regexp.Regexp, hin
 		if err != nil {
 			return nil, err
 		}
-		if !re.MatchString(s) {
+		if !valid(s) {
 			return nil, l.errAt(e, where, hint, "%q is not a valid entry", s)
 		}
 		if contains(out, s) {
@@ -868,12 +948,12 @@ func (l *loader) azureGrant(n *yaml.Node, where string) (AzureGrant, error) {
 			}
 			z.TenantID = s
 		case "client-id":
-			if !guidRE().MatchString(s) {
+			if !isGUID(s) {
 				return z, l.errAt(kv[1], w, "write the application (client) ID, a GUID", "%q is not a client ID", s)
 			}
 			z.ClientID = s
 		case "subscription-id":
-			if !guidRE().MatchString(s) {
+			if !isGUID(s) {
 				return z, l.errAt(kv[1], w, "write the subscription ID, a GUID", "%q is not a subscription ID", s)
 			}
 			z.SubscriptionID = s

@@ -110,7 +110,7 @@ func ParseTarget(s string) (Target, error) {
 	switch Cloud(cloud) {
 	case AWS:
 		role, chained, chain := strings.Cut(rest, chainKey)
-		if !awsRoleRE().MatchString(role) || (chain && !awsRoleRE().MatchString(chained)) {
+		if !isRoleARN(role) || (chain && !isRoleARN(chained)) {
 			return Target{}, failure.Usage(targetHint, "target %q: not an IAM role ARN", s)
 		}
 		if chain {
@@ -121,7 +121,7 @@ func ParseTarget(s string) (Target, error) {
 		rest, delegate, delegated := strings.Cut(rest, delegateKey)
 		prov, sa, _ := strings.Cut(rest, ",")
 		t := GCPTarget(prov, sa)
-		if !gcpProviderRE().MatchString(t.Provider) {
+		if !isGCPProvider(t.Provider) {
 			return Target{}, failure.Usage(targetHint, "target %q: not a workload identity provider name", s)
 		}
 		if sa != "" && !gcpSARE().MatchString(sa) {
@@ -136,7 +136,7 @@ func ParseTarget(s string) (Target, error) {
 		return t, nil
 	case Azure:
 		tenant, client, ok := strings.Cut(rest, "/")
-		if !ok || !tenantRE().MatchString(tenant) || !guidRE().MatchString(client) {
+		if !ok || !tenantRE().MatchString(tenant) || !isGUID(client) {
 			return Target{}, failure.Usage(targetHint, "target %q: expected azure:TENANT_ID/CLIENT_ID", s)
 		}
 		return AzureTarget(tenant, client), nil
