@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/environ"
@@ -111,32 +109,87 @@ func (o Options) now() time.Time {
 	return o.Now()
 }
 
-var (
-	// Role ARNs are held to characters that need no shell quoting, so that a
-	// credential_process line can always end with one unquoted.
-	roleARN = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
-	})
-	policyARN = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$`)
-	})
-	accountID    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d{12}$`) })
-	regionName   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,4}(-[a-z0-9]+){1,4}$`) })
-	sessionChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{2,64}$`) })
-	profileName  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.+@-]{1,64}$`) })
-)
+// The option checks are plain code: a login runs them every time, and a
+// regexp with a bounded repeat such as {1,512} costs a compile of a few
+// hundred microseconds. check_test.go holds each to the regexp it replaces.
+
+// isRoleARN: ^arn:aws[a-z-]*:iam::\d{12}:role/NAME. Role ARNs are held to
+// characters that need no shell quoting, so that a credential_process line
+// can always end with one unquoted.
+func isRoleARN(s string) bool { return isARN(s, false, ":role/") }
+
+// isPolicyARN: ^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/NAME
+func isPolicyARN(s string) bool { return isARN(s, true, ":policy/") }
+
+// isARN: ^arn:aws[a-z-]*:iam::ACCOUNT KIND [A-Za-z0-9+=,.@_/-]{1,512}$ where
+// ACCOUNT is 12 digits, or "aws" when awsOwned.
+func isARN(s string, awsOwned bool, kind string) bool {
+	rest, ok := strings.CutPrefix(s, "arn:aws")
+	if !ok {
+		return false
+	}
+	partition, rest, ok := strings.Cut(rest, ":iam::")
+	if !ok || !allBytes(partition, func(c byte) bool { return 'a' <= c && c <= 'z' || c == '-' }) {
+		return false
+	}
+	account, name, ok := strings.Cut(rest, kind)
+	if !ok || !(isAccountID(account) || awsOwned && account == "aws") {
+		return false
+	}
+	return len(name) >= 1 && len(name) <= 512 && allBytes(name, func(c byte) bool { return alnum(c) || strings.IndexByte("+=,.@_/-", c) >= 0 })
+}
+
+// isAccountID: ^\d{12}$
+func isAccountID(s string) bool { return len(s) == 12 && allBytes(s, digit) }
+
+// isRegion: ^[a-z]{2,4}(-[a-z0-9]+){1,4}$
+func isRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 2 || len(parts) > 5 || len(parts[0]) < 2 || len(parts[0]) > 4 || !allBytes(parts[0], lower) {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if p == "" || !allBytes(p, func(c byte) bool { return lower(c) || digit(c) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// isSessionName: ^[\w+=,.@-]{2,64}$
+func isSessionName(s string) bool {
+	return len(s) >= 2 && len(s) <= 64 && allBytes(s, func(c byte) bool { return alnum(c) || strings.IndexByte("_+=,.@-", c) >= 0 })
+}
+
+// isProfileName: ^[A-Za-z0-9_.+@-]{1,64}$
+func isProfileName(s string) bool {
+	return len(s) >= 1 && len(s) <= 64 && allBytes(s, func(c byte) bool { return alnum(c) || strings.IndexByte("_.+@-", c) >= 0 })
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func digit(c byte) bool { return '0' <= c && c <= '9' }
+func lower(c byte) bool { return 'a' <= c && c <= 'z' }
+func alnum(c byte) bool { return digit(c) || lower(c) || 'A' <= c && c <= 'Z' }
 
 func (o Options) resolve() (plan, error) {
 	var p plan
 	if o.Role == "" {
 		return p, failure.Usage("pass --aws-role arn:aws:iam::ACCOUNT:role/NAME (or KEYLESS_AWS_ROLE)", "aws: no role to assume")
 	}
-	if !roleARN().MatchString(o.Role) {
+	if !isRoleARN(o.Role) {
 		return p, failure.Usage("a role ARN looks like arn:aws:iam::123456789012:role/deploy", "aws: --aws-role %q is not an IAM role ARN", o.Role)
 	}
 	p.finalRole = o.Role
 	if o.ChainRole != "" {
-		if !roleARN().MatchString(o.ChainRole) {
+		if !isRoleARN(o.ChainRole) {
 			return p, failure.Usage("a role ARN looks like arn:aws:iam::123456789012:role/deploy", "aws: --aws-chain-role %q is not an IAM role ARN", o.ChainRole)
 		}
 		p.finalRole = o.ChainRole
@@ -152,14 +205,14 @@ func (o Options) resolve() (plan, error) {
 	if p.region == "" {
 		return p, failure.Usage("pass --aws-region (such as us-east-1) or set AWS_REGION; STS is called in that region and later steps use it", "aws: no region")
 	}
-	if !regionName().MatchString(p.region) || len(p.region) > 32 {
+	if !isRegion(p.region) || len(p.region) > 32 {
 		return p, failure.Usage("a region looks like us-east-1 or eu-central-1", "aws: %q is not an AWS region", p.region)
 	}
 
 	if aud := o.Audience(); strings.TrimSpace(aud) != aud || strings.ContainsAny(aud, " \t\r\n") {
 		return p, failure.Usage("the audience must match the client ID of the role's OIDC provider in IAM; the default is "+DefaultAudience, "aws: --aws-audience %q contains whitespace", aud)
 	}
-	if o.SessionName != "" && !sessionChars().MatchString(o.SessionName) {
+	if o.SessionName != "" && !isSessionName(o.SessionName) {
 		return p, failure.Usage(`a session name has 2 to 64 characters from letters, digits and +=,.@_-; leave it out to have one built from the job's claims`, "aws: --aws-session-name %q is not a valid session name", o.SessionName)
 	}
 
@@ -174,12 +227,12 @@ func (o Options) resolve() (plan, error) {
 		return p, failure.Usage("STS accepts at most 10 managed session policies; merge some", "aws: %d --aws-policy-arns given", len(o.PolicyARNs))
 	}
 	for _, a := range o.PolicyARNs {
-		if !policyARN().MatchString(a) {
+		if !isPolicyARN(a) {
 			return p, failure.Usage("a managed policy ARN looks like arn:aws:iam::aws:policy/ReadOnlyAccess", "aws: --aws-policy-arns %q is not an IAM policy ARN", a)
 		}
 	}
 	for _, id := range o.AllowedAccountIDs {
-		if !accountID().MatchString(id) {
+		if !isAccountID(id) {
 			return p, failure.Usage("account IDs are 12 digits, such as 123456789012", "aws: --aws-allowed-account-ids %q is not an account ID", id)
 		}
 	}
@@ -188,7 +241,7 @@ func (o Options) resolve() (plan, error) {
 			"aws: role %s is in account %s, which --aws-allowed-account-ids does not allow", p.finalRole, acct)
 	}
 
-	if o.Profile != "" && !profileName().MatchString(o.Profile) {
+	if o.Profile != "" && !isProfileName(o.Profile) {
 		return p, failure.Usage("a profile name has 1 to 64 characters from letters, digits and _.+@-", "aws: --aws-profile %q is not a usable profile name", o.Profile)
 	}
 	if o.ExportKeys && o.Refreshable {

@@ -34,7 +34,7 @@ func TestSessionName(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("SessionName = %q, want %q", got, tt.want)
 			}
-			if !sessionChars().MatchString(got) {
+			if !isSessionName(got) {
 				t.Errorf("%q is not a valid STS session name", got)
 			}
 		})
@@ -53,7 +53,7 @@ func FuzzSessionName(f *testing.F) {
 				c[k] = v
 			}
 		}
-		if got := SessionName(c); !sessionChars().MatchString(got) {
+		if got := SessionName(c); !isSessionName(got) {
 			t.Fatalf("SessionName(%v) = %q, not a valid session name", c, got)
 		}
 	})
