@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyless-dev/keyless/internal/charset"
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/transport"
@@ -129,27 +130,27 @@ func isARN(s string, awsOwned bool, kind string) bool {
 		return false
 	}
 	partition, rest, ok := strings.Cut(rest, ":iam::")
-	if !ok || !allBytes(partition, func(c byte) bool { return 'a' <= c && c <= 'z' || c == '-' }) {
+	if !ok || !charset.All(partition, charset.Lower, charset.Of("-")) {
 		return false
 	}
 	account, name, ok := strings.Cut(rest, kind)
-	if !ok || !(isAccountID(account) || awsOwned && account == "aws") {
+	if !ok || (!isAccountID(account) && (!awsOwned || account != "aws")) {
 		return false
 	}
-	return len(name) >= 1 && len(name) <= 512 && allBytes(name, func(c byte) bool { return alnum(c) || strings.IndexByte("+=,.@_/-", c) >= 0 })
+	return len(name) >= 1 && len(name) <= 512 && charset.All(name, charset.Alnum, charset.Of("+=,.@_/-"))
 }
 
 // isAccountID: ^\d{12}$
-func isAccountID(s string) bool { return len(s) == 12 && allBytes(s, digit) }
+func isAccountID(s string) bool { return len(s) == 12 && charset.All(s, charset.Digit) }
 
 // isRegion: ^[a-z]{2,4}(-[a-z0-9]+){1,4}$
 func isRegion(s string) bool {
 	parts := strings.Split(s, "-")
-	if len(parts) < 2 || len(parts) > 5 || len(parts[0]) < 2 || len(parts[0]) > 4 || !allBytes(parts[0], lower) {
+	if len(parts) < 2 || len(parts) > 5 || len(parts[0]) < 2 || len(parts[0]) > 4 || !charset.All(parts[0], charset.Lower) {
 		return false
 	}
 	for _, p := range parts[1:] {
-		if p == "" || !allBytes(p, func(c byte) bool { return lower(c) || digit(c) }) {
+		if p == "" || !charset.All(p, charset.Lower, charset.Digit) {
 			return false
 		}
 	}
@@ -158,26 +159,13 @@ func isRegion(s string) bool {
 
 // isSessionName: ^[\w+=,.@-]{2,64}$
 func isSessionName(s string) bool {
-	return len(s) >= 2 && len(s) <= 64 && allBytes(s, func(c byte) bool { return alnum(c) || strings.IndexByte("_+=,.@-", c) >= 0 })
+	return len(s) >= 2 && len(s) <= 64 && charset.All(s, charset.Alnum, charset.Of("_+=,.@-"))
 }
 
 // isProfileName: ^[A-Za-z0-9_.+@-]{1,64}$
 func isProfileName(s string) bool {
-	return len(s) >= 1 && len(s) <= 64 && allBytes(s, func(c byte) bool { return alnum(c) || strings.IndexByte("_.+@-", c) >= 0 })
+	return len(s) >= 1 && len(s) <= 64 && charset.All(s, charset.Alnum, charset.Of("_.+@-"))
 }
-
-func allBytes(s string, ok func(byte) bool) bool {
-	for i := 0; i < len(s); i++ {
-		if !ok(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func digit(c byte) bool { return '0' <= c && c <= '9' }
-func lower(c byte) bool { return 'a' <= c && c <= 'z' }
-func alnum(c byte) bool { return digit(c) || lower(c) || 'A' <= c && c <= 'Z' }
 
 func (o Options) resolve() (plan, error) {
 	var p plan

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/keyless-dev/keyless/internal/charset"
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/platform"
@@ -276,10 +277,7 @@ func (l *loader) matchValue(n *yaml.Node, where string) (string, error) {
 
 // isName: ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$
 func isName(s string) bool {
-	if len(s) == 0 || len(s) > 64 || !alnum(s[0]) {
-		return false
-	}
-	return allBytes(s, func(c byte) bool { return alnum(c) || c == '.' || c == '_' || c == '-' })
+	return len(s) >= 1 && len(s) <= 64 && charset.Alnum(s[0]) && charset.All(s, charset.Alnum, charset.Of("._-"))
 }
 
 // isRoleARN: ^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$
@@ -290,7 +288,7 @@ func isRoleARN(s string) bool {
 	}
 	for len(rest) > 0 && rest[0] == '-' {
 		n := 1
-		for n < len(rest) && 'a' <= rest[n] && rest[n] <= 'z' {
+		for n < len(rest) && charset.Lower(rest[n]) {
 			n++
 		}
 		if n == 1 {
@@ -299,13 +297,11 @@ func isRoleARN(s string) bool {
 		rest = rest[n:]
 	}
 	rest, ok = strings.CutPrefix(rest, ":iam::")
-	if !ok || len(rest) < 12 || !allBytes(rest[:12], digit) {
+	if !ok || len(rest) < 12 || !charset.All(rest[:12], charset.Digit) {
 		return false
 	}
 	name, ok := strings.CutPrefix(rest[12:], ":role/")
-	return ok && len(name) >= 1 && len(name) <= 512 && allBytes(name, func(c byte) bool {
-		return alnum(c) || strings.IndexByte("+=,.@_/-", c) >= 0
-	})
+	return ok && len(name) >= 1 && len(name) <= 512 && charset.All(name, charset.Alnum, charset.Of("+=,.@_/-"))
 }
 
 // isGCPProvider: ^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{1,63}/providers/[a-z0-9-]{1,63}$
@@ -315,12 +311,12 @@ func isGCPProvider(s string) bool {
 		return false
 	}
 	number, rest, ok := strings.Cut(rest, "/locations/global/workloadIdentityPools/")
-	if !ok || number == "" || !allBytes(number, digit) {
+	if !ok || number == "" || !charset.All(number, charset.Digit) {
 		return false
 	}
 	pool, provider, ok := strings.Cut(rest, "/providers/")
 	label := func(l string) bool {
-		return len(l) >= 1 && len(l) <= 63 && allBytes(l, func(c byte) bool { return lowerAlnum(c) || c == '-' })
+		return len(l) >= 1 && len(l) <= 63 && charset.All(l, charset.Lower, charset.Digit, charset.Of("-"))
 	}
 	return ok && label(pool) && label(provider)
 }
@@ -337,27 +333,13 @@ func isGUID(s string) bool {
 				return false
 			}
 		default:
-			if !hexDigit(s[i]) {
+			if !charset.Hex(s[i]) {
 				return false
 			}
 		}
 	}
 	return true
 }
-
-func allBytes(s string, ok func(byte) bool) bool {
-	for i := 0; i < len(s); i++ {
-		if !ok(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func digit(c byte) bool      { return '0' <= c && c <= '9' }
-func lowerAlnum(c byte) bool { return digit(c) || 'a' <= c && c <= 'z' }
-func alnum(c byte) bool      { return lowerAlnum(c) || 'A' <= c && c <= 'Z' }
-func hexDigit(c byte) bool   { return digit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 var (
 	gcpSARE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`) })
