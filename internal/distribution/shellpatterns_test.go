@@ -223,7 +223,10 @@ func TestDocumentedShellPatternsStopOnRefusedLogin(t *testing.T) {
 			for _, stub := range []string{"refused", "not-installed", "allowed"} {
 				cmd := exec.Command(path, "-e", "-c", script)
 				cmd.Dir = dir
-				cmd.Env = []string{"PATH=" + filepath.Join(dir, stub) + ":/usr/bin:/bin", "HOME=" + dir}
+				// The documented patterns write under RUNNER_TEMP (as a GitHub step
+				// does); unset, they would write to the root directory, which
+				// only root may.
+				cmd.Env = []string{"PATH=" + filepath.Join(dir, stub) + ":/usr/bin:/bin", "HOME=" + dir, "RUNNER_TEMP=" + dir}
 				out, err := cmd.CombinedOutput()
 				ran := strings.Contains(string(out), "NEXT-LINE-RAN")
 				switch {
