@@ -13,11 +13,15 @@ import (
 var (
 	// ErrDenied: the policy, an allow-list or a cloud refused the request.
 	ErrDenied = errors.New("denied")
-	// ErrUsage: bad input: a flag, a policy file, a claims or key file.
+	// ErrUsage: bad input: an unknown command or flag, a stray argument, a
+	// bad value, a policy file, a claims or key file.
 	ErrUsage = errors.New("bad input")
-	// ErrToken: no OIDC token could be obtained from the CI platform or source.
+	// ErrToken: no OIDC token at all: none from the CI platform, none given,
+	// or an empty or missing file, variable or standard input. The same in
+	// every command.
 	ErrToken = errors.New("token unavailable")
-	// ErrVerify: a token was obtained but failed verification.
+	// ErrVerify: a token was obtained but is not valid: malformed (not a
+	// JWT) or refused by verification. The same in every command.
 	ErrVerify = errors.New("token not valid")
 	// ErrExchange: a cloud's token service rejected the exchange.
 	ErrExchange = errors.New("exchange failed")
