@@ -124,9 +124,11 @@ func loginCommand(s streams) *cli.Command {
 			"dotenv or json.\n\n" +
 			"Examples:\n" +
 			"   keyless login --aws-role arn:aws:iam::111122223333:role/deploy --aws-region eu-west-1\n" +
-			"   eval \"$(keyless login --format shell --gcp-provider projects/123/locations/global/workloadIdentityPools/ci/providers/gitlab)\"\n" +
+			"   creds=$(keyless login --format shell --gcp-provider projects/123/locations/global/workloadIdentityPools/ci-pool/providers/gitlab)\n" +
+			"   eval \"$creds\"   # the assignment on its own line stops a set -e script on a refusal\n" +
 			"   keyless login --policy .github/keyless.yaml   # the targets come from the matching rule's grant",
-		Flags: flags(s.env, loginOptions),
+		Flags:    flags(s.env, loginOptions),
+		Metadata: map[string]any{argsHint: "to run a command with the credentials, use keyless exec [options] -- CMD [ARG...]"},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return app.Login(ctx, runtimeFor(s), loginOptionsFrom(cmd))
 		},
@@ -162,7 +164,7 @@ func credentialProcessCommand(s streams) *cli.Command {
 			"you rarely run it by hand.\n\n" +
 			"Examples:\n" +
 			"   keyless credential-process aws --aws-role arn:aws:iam::111122223333:role/deploy --aws-region eu-west-1\n" +
-			"   keyless credential-process gcp --gcp-provider projects/123/locations/global/workloadIdentityPools/ci/providers/github",
+			"   keyless credential-process gcp --gcp-provider projects/123/locations/global/workloadIdentityPools/ci-pool/providers/github",
 		Commands: []*cli.Command{
 			{
 				Name:      "aws",
@@ -176,7 +178,7 @@ func credentialProcessCommand(s streams) *cli.Command {
 			{
 				Name:      "gcp",
 				Usage:     "print the job's verified OIDC token in the format of Google's executable credential source",
-				UsageText: "keyless credential-process gcp --gcp-provider PROVIDER [options]\n\nExample:\n   keyless credential-process gcp --gcp-provider projects/123/locations/global/workloadIdentityPools/ci/providers/github",
+				UsageText: "keyless credential-process gcp --gcp-provider PROVIDER [options]\n\nExample:\n   keyless credential-process gcp --gcp-provider projects/123/locations/global/workloadIdentityPools/ci-pool/providers/github",
 				Flags:     flags(s.env, loginOptions),
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return app.CredentialProcessGCP(ctx, runtimeFor(s), loginOptionsFrom(cmd))

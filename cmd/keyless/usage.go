@@ -150,6 +150,11 @@ func unknownCommand(cmd *cli.Command, name string) error {
 	return failure.Usage(hint, "%sunknown command %q", prefix(cmd), name)
 }
 
+// argsHint is the Metadata key of a command's own hint for stray
+// arguments, when it knows what they are likely meant for (login's are
+// usually a command for exec).
+const argsHint = "argsHint"
+
 // strayArguments refuses positional arguments to a command that takes
 // none. It is the root's ArgValidator, which every command inherits.
 func strayArguments(_ context.Context, cmd *cli.Command) error {
@@ -158,16 +163,19 @@ func strayArguments(_ context.Context, cmd *cli.Command) error {
 		return nil
 	}
 	hint := "give each value with its flag; see " + cmd.FullName() + " --help"
+	noun := "argument"
+	if n > 1 {
+		noun = "arguments"
+	}
+	if h, ok := cmd.Metadata[argsHint].(string); ok {
+		return failure.Usage(h, "%sunexpected %s (%d given; it takes none; not repeated here)", prefix(cmd), noun, n)
+	}
 	for _, f := range cmd.VisibleFlags() {
 		if _, isBool := f.(*cli.BoolFlag); isBool || f.IsSet() || len(f.Names()) == 0 {
 			continue
 		}
 		hint = "did you mean --" + f.Names()[0] + " VALUE? each value goes after its flag; see " + cmd.FullName() + " --help"
 		break
-	}
-	noun := "argument"
-	if n > 1 {
-		noun = "arguments"
 	}
 	return failure.Usage(hint, "%sunexpected %s (%d given; it takes none; not repeated here: values belong to flags)", prefix(cmd), noun, n)
 }

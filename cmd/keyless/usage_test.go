@@ -63,6 +63,8 @@ func TestCLIForgivesTypos(t *testing.T) {
 		{"a value without its flag", []string{"check", examplePolicy, "--claims", exampleClaims}, 2, nil,
 			[]string{"check: unexpected argument", "did you mean --policy VALUE?"}, []string{"no policy"}},
 		{"stray argument to a subcommand", []string{"policy", "schema", "x"}, 2, nil, []string{"policy schema: unexpected argument"}, nil},
+		{"a command after login", []string{"login", "terraform", "apply"}, 2, nil,
+			[]string{"login: unexpected arguments (2 given", "hint: to run a command with the credentials, use keyless exec [options] -- CMD"}, []string{"terraform", "apply"}},
 		{"stray argument to version", []string{"version", "x"}, 2, nil, []string{"version: unexpected argument"}, nil},
 	}
 	for _, tt := range tests {
