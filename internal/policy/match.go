@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
@@ -53,7 +54,7 @@ func compileRegex(expr string) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile(`^` + g + `$`)
 	if err != nil {
-		return nil, fmt.Errorf("invalid regex: %w", err)
+		return nil, regexError(err)
 	}
 	return re, nil
 }
@@ -67,13 +68,24 @@ func compileRegex(expr string) (*regexp.Regexp, error) {
 // group's closing parenthesis, so its quote is closed first.
 func groupRegex(expr string) (string, error) {
 	if _, err := syntax.Parse(expr, syntax.Perl); err != nil {
-		return "", fmt.Errorf("invalid regex: %w", err)
+		return "", regexError(err)
 	}
 	if _, err := syntax.Parse(expr+`)`, syntax.Perl); err == nil {
 		// The ")" was taken literally: the expression ends inside \Q.
 		expr += `\E`
 	}
 	return `(?:` + expr + `)`, nil
+}
+
+// regexError says what is wrong with an expression on one line: the
+// parser quotes the offending text raw, and a policy regex may hold a
+// newline, which would split the error (and the log line) in two.
+func regexError(err error) error {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid regex: %s: %q", se.Code, se.Expr)
+	}
+	return fmt.Errorf("invalid regex: %w", err)
 }
 
 func (m *matcher) match(s string) bool {
