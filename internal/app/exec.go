@@ -54,8 +54,13 @@ func Exec(ctx context.Context, rt Runtime, opts LoginOptions, argv []string) err
 		base = rt.Environ()
 	}
 	env := environ.Merge(base, sink.ChildEnv(r.sets))
+	// While the command runs, what would expire under it is renewed.
+	stop := child.KeepFresh(ctx, r.refreshes(opts.Timeout, rec, recPath), runtimeClock{rt}, func(format string, args ...any) {
+		prog.say("warning: "+format, args...)
+	})
 	// The command is not bound by the login's deadline.
 	code, err := child.Run(ctx, argv, env, rt.Stdin, rt.Stdout, rt.Stderr)
+	stop()
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,9 @@ type Runtime struct {
 	StdoutIsTerminal bool
 	StderrIsTerminal bool
 	Now              func() time.Time
+	// After is the clock's timer for exec's refresh loop; nil is
+	// time.After. Tests fire it by hand.
+	After func(time.Duration) <-chan time.Time
 	// HTTPClient, when set, replaces the retrying client keyless builds
 	// (tests point it at loopback fakes, some with their own TLS roots).
 	HTTPClient *http.Client

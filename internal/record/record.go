@@ -90,6 +90,16 @@ func (r *Record) AddFile(f File, content []byte) {
 	r.Files = append(r.Files, f)
 }
 
+// Rewritten notes that a file of the record now holds content (a renewed
+// token file), so that logout still recognizes it as keyless's.
+func (r *Record) Rewritten(path string, content []byte) {
+	for i := range r.Files {
+		if r.Files[i].Path == path && len(r.Files[i].Sections) == 0 {
+			r.Files[i].SHA256 = Fingerprint(content)
+		}
+	}
+}
+
 // FileName is a new record's name: the time first, so that names sort in
 // the order logins happened, then randomness, so that two logins into one
 // directory never share a record.

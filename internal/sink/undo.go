@@ -186,3 +186,27 @@ func Unexport(env environ.Env, names []string, r io.Reader) error {
 	}
 	return f.Close()
 }
+
+// Rewrite replaces a file a delivery wrote with new content, atomically
+// (a reader sees the old file or the new, never half), keeping it 0600:
+// for a token file renewed while a command runs.
+func Rewrite(path string, content []byte) error {
+	if err := replace(path, content, 0o600); err != nil {
+		return failure.Mark(failure.ErrOutput, err, "")
+	}
+	return nil
+}
+
+// MaskLater masks values minted after the delivery (a renewed token) the
+// way Deliver masks its own: on GitHub, ::add-mask:: on w, before the value
+// is written anywhere a command could print it from.
+func MaskLater(env environ.Env, w io.Writer, values ...string) error {
+	if !onGitHub(env) || w == nil {
+		return nil
+	}
+	var lines []string
+	for _, v := range values {
+		lines = append(lines, maskLines(v)...)
+	}
+	return writeMasks(w, lines)
+}
