@@ -48,7 +48,7 @@ func given(cmd *cli.Command, name string) []string {
 }
 
 func defaultOf(name string) string {
-	for _, o := range loginOptions {
+	for _, o := range append(append([]option{}, loginOptions...), execOptions...) {
 		if o.name == name {
 			return o.def
 		}
@@ -148,9 +148,11 @@ func execCommand(s streams) *cli.Command {
 			"Examples:\n" +
 			"   keyless exec --aws-role arn:aws:iam::111122223333:role/deploy -- aws sts get-caller-identity\n" +
 			"   keyless exec --azure-client-id ID --azure-tenant-id TENANT -- terraform apply",
-		Flags: flags(s.env, loginOptions),
+		Flags: flags(s.env, append(append([]option{}, loginOptions...), execOptions...)),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			return app.Exec(ctx, runtimeFor(s), loginOptionsFrom(cmd), cmd.Args().Slice())
+			opts := loginOptionsFrom(cmd)
+			opts.PassOIDCEnv = cmd.Bool("pass-oidc-env")
+			return app.Exec(ctx, runtimeFor(s), opts, cmd.Args().Slice())
 		},
 	}
 }

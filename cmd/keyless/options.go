@@ -34,7 +34,10 @@ type option struct {
 	def      string // default as a user writes it; "" for none
 }
 
-const catCommon = "Common"
+const (
+	catCommon = "Common"
+	catExec   = "exec only"
+)
 
 // loginOptions are shared by login, exec and (the relevant part) by
 // credential-process: the common ones, then each cloud's, as its package
@@ -64,6 +67,12 @@ func cloudOptions() []option {
 		out = append(out, option{name: s.Name, kind: s.Kind, category: s.Category, usage: s.Usage, def: s.Default})
 	}
 	return out
+}
+
+// execOptions are exec's own, after the login options. The action runs
+// login, so they are no action inputs.
+var execOptions = []option{
+	{"pass-oidc-env", kBool, catExec, "also pass the command the variables that mint or carry OIDC tokens (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN, the id_tokens: variable read, CI_JOB_JWT*, any JWT of the job's issuer), which it gets none of by default", "false"},
 }
 
 // envName is the KEYLESS_ variable for an option.

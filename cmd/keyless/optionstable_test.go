@@ -20,7 +20,7 @@ const (
 func optionsTable() string {
 	var b strings.Builder
 	cat := ""
-	for _, o := range loginOptions {
+	for _, o := range append(append([]option{}, loginOptions...), execOptions...) {
 		if o.category != cat {
 			cat = o.category
 			fmt.Fprintf(&b, "\n**%s**\n\n| flag | variable / action input | default | meaning |\n|---|---|---|---|\n", cat)
@@ -31,7 +31,11 @@ func optionsTable() string {
 		} else {
 			def = "`" + def + "`"
 		}
-		fmt.Fprintf(&b, "| `--%s` | `%s` / `%s` | %s | %s |\n", o.name, envName(o.name), o.name, def, strings.ReplaceAll(o.usage, "|", "\\|"))
+		names := fmt.Sprintf("`%s` / `%s`", envName(o.name), o.name)
+		if o.category == catExec {
+			names = fmt.Sprintf("`%s` (no action input: the action runs login)", envName(o.name))
+		}
+		fmt.Fprintf(&b, "| `--%s` | %s | %s | %s |\n", o.name, names, def, strings.ReplaceAll(o.usage, "|", "\\|"))
 	}
 	return b.String()
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyless-dev/keyless/internal/aws/stsfake"
 	"github.com/keyless-dev/keyless/internal/environ"
@@ -207,4 +210,115 @@ func TestAttackRegexEscapesItsAnchor(t *testing.T) {
 	if len(g.Calls()) != 0 {
 		t.Error("Google was called with a policy that does not load")
 	}
+}
+
+// runBinary runs the keyless binary with exactly env, as a job's shell
+// would, and returns the exit code and both outputs.
+func runBinary(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(keylessBinary(t), args...)
+	cmd.Env = env
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	default:
+		t.Fatalf("run keyless: %v", err)
+	}
+	return code, out.String(), errb.String()
+}
+
+// childSees runs `keyless exec … -- sh -c 'env'` and returns the command's
+// environment as it saw it.
+func childSees(t *testing.T, env []string, args ...string) (map[string]string, string) {
+	t.Helper()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	args = append(append([]string{"exec", "--debug"}, args...), "--", "sh", "-c", "env -0")
+	code, stdout, stderr := runBinary(t, env, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	seen := map[string]string{}
+	for _, kv := range strings.Split(stdout, "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			seen[k] = v
+		}
+	}
+	return seen, stderr
+}
+
+// Hole 3: exec's command got ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (and on
+// GitLab the raw id_tokens JWTs), so it could mint tokens for any audience
+// and skip the session policy, the duration cap and the local policy.
+func TestAttackExecChildMintsTokens(t *testing.T) {
+	j := newGitHubJob(t, allowDeployRule)
+	sts := stsfake.New()
+	defer sts.Close()
+	// A token of the job's issuer for another audience, as an earlier
+	// step or a GitLab id_tokens: entry would leave it, and GitLab's
+	// classic variables.
+	other := j.issuer.Token(t, j.issuer.Claims("https://vault.example", time.Now()))
+	env := append(stepEnv(j), "VAULT_ID_TOKEN="+other, "CI_JOB_JWT_V2="+other, "CI_JOB_JWT=x", "UNRELATED=kept")
+	login := []string{"--policy", j.policy, "--aws-role", deployRole, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL}
+
+	seen, stderr := childSees(t, env, login...)
+	for _, name := range []string{"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "VAULT_ID_TOKEN", "CI_JOB_JWT", "CI_JOB_JWT_V2"} {
+		if _, ok := seen[name]; ok {
+			t.Errorf("the command sees %s", name)
+		}
+	}
+	if seen["UNRELATED"] != "kept" || seen["AWS_SECRET_ACCESS_KEY"] == "" {
+		t.Errorf("the command lost what it should have: %v", keys(seen))
+	}
+	for _, v := range valuesOf(seen) {
+		if strings.Contains(v, requestTokenCanary) || strings.Contains(v, other) {
+			t.Error("a token, or what mints one, reached the command")
+		}
+	}
+	if !strings.Contains(stderr, "kept from the command") || !strings.Contains(stderr, "ACTIONS_ID_TOKEN_REQUEST_TOKEN") {
+		t.Errorf("--debug does not say what was kept back:\n%s", stderr)
+	}
+	assertNoSecrets(t, "stderr", stderr, append(j.runner.Minted(), requestTokenCanary, other))
+
+	// Asked for explicitly, they are passed on.
+	seen, _ = childSees(t, env, append(login, "--pass-oidc-env")...)
+	if seen["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] != requestTokenCanary || seen["VAULT_ID_TOKEN"] != other {
+		t.Errorf("--pass-oidc-env did not pass them: %v", keys(seen))
+	}
+}
+
+// On GitLab the token is a variable: the one keyless read is kept from the
+// command too.
+func TestAttackExecChildGetsGitLabIDToken(t *testing.T) {
+	g := newGitLabJob(t, "sts.amazonaws.com")
+	sts := stsfake.New()
+	defer sts.Close()
+	env := append(append([]string{}, g.env...), "AWS_ID_TOKEN="+g.token)
+	seen, stderr := childSees(t, env, "--policy", g.policy, "--token-env", "AWS_ID_TOKEN",
+		"--aws-role", deployRole, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+	for _, name := range []string{"AWS_ID_TOKEN", "KEYLESS_ID_TOKEN"} {
+		if _, ok := seen[name]; ok {
+			t.Errorf("the command sees %s", name)
+		}
+	}
+	for _, v := range valuesOf(seen) {
+		if strings.Contains(v, g.token) {
+			t.Error("the job's OIDC token reached the command")
+		}
+	}
+	assertNoSecrets(t, "stderr", stderr, []string{g.token})
+}
+
+func valuesOf(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
 }

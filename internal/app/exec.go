@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/keyless-dev/keyless/internal/child"
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/sink"
+	"github.com/keyless-dev/keyless/internal/token"
 )
 
 // Exec is `keyless exec -- CMD…`: the credentials go into CMD's environment
@@ -53,6 +56,13 @@ func Exec(ctx context.Context, rt Runtime, opts LoginOptions, argv []string) err
 	if rt.Environ != nil {
 		base = rt.Environ()
 	}
+	if !opts.PassOIDCEnv {
+		var withheld []string
+		base, withheld = withholdTokens(base, r.s.tokenVariables(), r.claims.String("iss"))
+		if len(withheld) > 0 {
+			prog.debugf("exec: kept from the command (--pass-oidc-env passes them): %s", strings.Join(withheld, ", "))
+		}
+	}
 	env := environ.Merge(base, sink.ChildEnv(r.sets))
 	// While the command runs, what would expire under it is renewed.
 	stop := child.KeepFresh(ctx, r.refreshes(opts.Timeout, rec, recPath), runtimeClock{rt}, func(format string, args ...any) {
@@ -68,4 +78,34 @@ func Exec(ctx context.Context, rt Runtime, opts LoginOptions, argv []string) err
 		return &failure.ExitError{Code: code}
 	}
 	return nil
+}
+
+// withholdTokens drops from env what would let the command mint or hold
+// OIDC tokens of its own, and so skip the policy, the session policy and the
+// duration cap that the login applied: the variables named (those the run
+// read or minted through, and every platform's minting ones), and any
+// variable holding a JWT of the job's issuer (GitLab id_tokens: declared for
+// another audience, a token copied by an earlier step). It returns the rest
+// and the names dropped.
+func withholdTokens(env, names []string, issuer string) (kept, withheld []string) {
+	kept = make([]string, 0, len(env))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if slices.Contains(names, k) || (issuer != "" && isTokenOf(v, issuer)) {
+			withheld = append(withheld, k)
+			continue
+		}
+		kept = append(kept, kv)
+	}
+	return kept, withheld
+}
+
+// isTokenOf reports whether v is a JWT that issuer signed (by its claims:
+// a token not verified is withheld all the same).
+func isTokenOf(v, issuer string) bool {
+	if strings.Count(v, ".") != 2 || len(v) > token.MaxSize {
+		return false
+	}
+	t, err := token.ParseString(v)
+	return err == nil && t.Claims.String("iss") == issuer
 }

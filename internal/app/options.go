@@ -20,6 +20,9 @@ type LoginOptions struct {
 	Timeout           time.Duration
 	Leeway            time.Duration
 	Debug             bool
+	// PassOIDCEnv (exec): give the command the variables that mint or
+	// carry OIDC tokens too.
+	PassOIDCEnv bool
 
 	// Clouds are the clouds' own options (aws-role, gcp-provider, …), which
 	// each cloud package declares and reads itself; nil is none.

@@ -39,6 +39,9 @@ type session struct {
 
 	mu     sync.Mutex
 	tokens map[string]secret.String // verified, by cloud
+	// variables are the environment variables a token was read from, or
+	// minted through, in this run.
+	variables []string
 	// verified are the claims of each cloud's token: its aud is the
 	// cloud's, which is what a cloud's error message must quote.
 	verified map[string]claims.Claims
@@ -157,6 +160,7 @@ func (s *session) loadPolicy() error {
 // aud must already hold the cloud's audience.
 func (s *session) token(ctx context.Context, cloudName, audience string) (secret.String, claims.Claims, error) {
 	src := tokensource.ForCloud(s.source, cloudName)
+	s.used(src)
 	raw, err := src.Token(ctx, audience)
 	if err != nil {
 		return secret.String{}, nil, err
@@ -177,11 +181,37 @@ func (s *session) token(ctx context.Context, cloudName, audience string) (secret
 // yet (no target was asked for): GitHub's default audience, or the one
 // token a non-minting source holds.
 func (s *session) identify(ctx context.Context) (claims.Claims, error) {
+	s.used(s.source)
 	raw, err := s.source.Token(ctx, "")
 	if err != nil {
 		return nil, err
 	}
 	return s.verifier.Verify(ctx, raw, "")
+}
+
+// used notes the variables a source reads.
+func (s *session) used(src tokensource.Source) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range tokensource.Variables(src) {
+		if !slices.Contains(s.variables, v) {
+			s.variables = append(s.variables, v)
+		}
+	}
+}
+
+// tokenVariables are the variables that carry or mint OIDC tokens: those
+// this run read its tokens from or through, and those of every platform.
+func (s *session) tokenVariables() []string {
+	s.mu.Lock()
+	out := append([]string(nil), s.variables...)
+	s.mu.Unlock()
+	for _, v := range tokensource.MintingVariables() {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // claimsFor is the claims of the token verified for a cloud, or c when

@@ -77,6 +77,9 @@ func (e *Env) Minted() bool           { return false }
 // Variable is the environment variable the token is read from.
 func (e *Env) Variable() string { return e.name }
 
+// Variables is the one variable the token is read from.
+func (e *Env) Variables() []string { return []string{e.name} }
+
 func (e *Env) Token(context.Context, string) (secret.String, error) {
 	v, ok := e.env.Lookup(e.name)
 	if !ok || strings.TrimSpace(v) == "" {

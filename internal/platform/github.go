@@ -36,9 +36,10 @@ func github() *Platform {
 			_, ok := env.Lookup(EnvRequestURL)
 			return ok || environ.Get(env, EnvGitHubActions) == "true"
 		},
-		Source:  func(d Deps) (Source, error) { return NewGitHub(d.Env, d.HTTPClient) },
-		Issuers: []string{githubIssuer},
-		JWKS:    map[string]string{githubIssuer: githubIssuer + "/.well-known/jwks"},
+		Source:         func(d Deps) (Source, error) { return NewGitHub(d.Env, d.HTTPClient) },
+		TokenVariables: []string{EnvRequestURL, EnvRequestToken},
+		Issuers:        []string{githubIssuer},
+		JWKS:           map[string]string{githubIssuer: githubIssuer + "/.well-known/jwks"},
 		LikelyIssuer: func(env environ.Env) string {
 			server := strings.TrimRight(environ.Get(env, "GITHUB_SERVER_URL"), "/")
 			if server == "" || server == "https://github.com" {
@@ -216,6 +217,9 @@ func NewGitHub(env environ.Env, client *http.Client) (*GitHub, error) {
 
 func (g *GitHub) Name() string { return "github-actions" }
 func (g *GitHub) Minted() bool { return true }
+
+// Variables are the two that mint tokens for any audience.
+func (g *GitHub) Variables() []string { return []string{EnvRequestURL, EnvRequestToken} }
 
 // Describe says where the token comes from, for people.
 func (g *GitHub) Describe(audience string) string {

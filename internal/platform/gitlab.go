@@ -34,8 +34,12 @@ func gitlab() *Platform {
 		Detect:   func(env environ.Env) bool { return environ.Get(env, EnvGitLabCI) == "true" },
 		Source:   func(d Deps) (Source, error) { return &GitLab{env: d.Env, variable: EnvIDToken}, nil },
 		Variable: func(env environ.Env, name string) Source { return NewGitLabVariable(env, name) },
-		Issuers:  []string{gitlabIssuer},
-		JWKS:     map[string]string{gitlabIssuer: gitlabIssuer + "/oauth/discovery/keys"},
+		// The id_tokens: variables are the job's to name: the source says
+		// which it read. These are GitLab's own, deprecated and removed in
+		// GitLab 17, still set by older instances.
+		TokenVariables: []string{"CI_JOB_JWT", "CI_JOB_JWT_V1", "CI_JOB_JWT_V2"},
+		Issuers:        []string{gitlabIssuer},
+		JWKS:           map[string]string{gitlabIssuer: gitlabIssuer + "/oauth/discovery/keys"},
 		LikelyIssuer: func(env environ.Env) string {
 			return strings.TrimRight(environ.Get(env, "CI_SERVER_URL"), "/")
 		},
@@ -126,6 +130,9 @@ func (g *GitLab) Minted() bool { return false }
 
 // Variable is the environment variable the token is read from.
 func (g *GitLab) Variable() string { return g.variable }
+
+// Variables is the id_tokens: variable the token is read from.
+func (g *GitLab) Variables() []string { return []string{g.variable} }
 
 // Describe says where the token comes from, for people.
 func (g *GitLab) Describe(string) string { return "the GitLab CI token in " + g.variable }

@@ -28,6 +28,12 @@ type Platform struct {
 	// with --token-env in one of the platform's jobs.
 	Variable func(env environ.Env, name string) Source
 
+	// TokenVariables are the variables that carry or mint the platform's
+	// OIDC tokens, whether keyless reads them or not: keyless exec keeps
+	// them from the command, which gets credentials, not the means to mint
+	// more.
+	TokenVariables []string
+
 	// Issuers are trusted without being named in a policy or with --issuer.
 	Issuers []string
 	// JWKS maps a default issuer whose layout is fixed to its key set URL,
@@ -116,6 +122,13 @@ type Source interface {
 	Minted() bool
 }
 
+// Variables is implemented by a source that reads its token, or what mints
+// it, from environment variables: it names them, so that keyless exec can
+// keep them from the command.
+type Variables interface {
+	Variables() []string
+}
+
 // Deps are what a platform's token source may use: all injected.
 type Deps struct {
 	Env environ.Env
@@ -172,6 +185,16 @@ func DefaultIssuers() []string {
 	var out []string
 	for _, p := range All() {
 		out = append(out, p.Issuers...)
+	}
+	return out
+}
+
+// TokenVariables lists every platform's TokenVariables: in a job of any of
+// them, these carry or mint OIDC tokens.
+func TokenVariables() []string {
+	var out []string
+	for _, p := range All() {
+		out = append(out, p.TokenVariables...)
 	}
 	return out
 }

@@ -123,6 +123,19 @@ func ForCloud(src Source, cloud string) Source {
 	return src
 }
 
+// Variables names the environment variables a source reads its token, or
+// what mints it, from; none for a file.
+func Variables(src Source) []string {
+	if v, ok := src.(platform.Variables); ok {
+		return v.Variables()
+	}
+	return nil
+}
+
+// MintingVariables are the variables that carry or mint OIDC tokens in a
+// job of any platform keyless knows, whether this run reads them or not.
+func MintingVariables() []string { return platform.TokenVariables() }
+
 // Describe says where a source's token comes from, for people.
 func Describe(src Source, audience string) string {
 	if d, ok := src.(interface{ Describe(string) string }); ok {

@@ -380,3 +380,38 @@ func TestFetchAllFailsAsAWhole(t *testing.T) {
 		t.Fatalf("got %v %v", toks, err)
 	}
 }
+
+// Every source names the variables it reads or mints through, so that exec
+// can keep them from its command; a file names none.
+func TestSourceVariables(t *testing.T) {
+	tests := []struct {
+		name string
+		env  environ.Map
+		opts Options
+		want []string
+	}{
+		{"github", environ.Map{"GITHUB_ACTIONS": "true", platform.EnvRequestURL: "https://r.example/t?x=1", platform.EnvRequestToken: "t"}, Options{},
+			[]string{platform.EnvRequestURL, platform.EnvRequestToken}},
+		{"gitlab default", environ.Map{"GITLAB_CI": "true"}, Options{}, []string{"KEYLESS_ID_TOKEN"}},
+		{"gitlab token-env", environ.Map{"GITLAB_CI": "true"}, Options{TokenEnv: "AWS_ID_TOKEN"}, []string{"AWS_ID_TOKEN"}},
+		{"elsewhere token-env", environ.Map{}, Options{TokenEnv: "MY_TOKEN"}, []string{"MY_TOKEN"}},
+		{"file", environ.Map{}, Options{TokenFile: "/var/run/token"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := Detect(tc.env, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := Variables(src); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("Variables = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	minting := strings.Join(MintingVariables(), ",")
+	for _, v := range []string{platform.EnvRequestURL, platform.EnvRequestToken, "CI_JOB_JWT_V2"} {
+		if !strings.Contains(minting, v) {
+			t.Errorf("MintingVariables lacks %s: %s", v, minting)
+		}
+	}
+}
