@@ -243,9 +243,9 @@ func TestExecAllThreeClouds(t *testing.T) {
 	c := newClouds(t)
 	j := newGitHubJob(t, allowAllCloudsRule)
 	script := `test -n "$AWS_SECRET_ACCESS_KEY" && test -n "$AWS_SESSION_TOKEN" && test "$AWS_REGION" = eu-west-1 &&
-test -s "$GOOGLE_APPLICATION_CREDENTIALS" && test "$CLOUDSDK_CORE_PROJECT" = acme-prod &&
+test -s "$CLOUDSDK_AUTH_ACCESS_TOKEN_FILE" && test -n "$GOOGLE_OAUTH_ACCESS_TOKEN" && test "$CLOUDSDK_CORE_PROJECT" = acme-prod &&
 test -s "$AZURE_FEDERATED_TOKEN_FILE" && test "$AZURE_TENANT_ID" = ` + azTenant + ` || exit 9
-echo "files $GOOGLE_APPLICATION_CREDENTIALS $AZURE_FEDERATED_TOKEN_FILE"`
+echo "files $CLOUDSDK_AUTH_ACCESS_TOKEN_FILE $AZURE_FEDERATED_TOKEN_FILE"`
 	args := append([]string{"exec", "--policy", j.policy}, c.endpoints()...)
 	args = append(append(args, c.targets()...), "--", "sh", "-c", script)
 	code, stdout, stderr := runStep(t, j, c.entra.CertFile(), args...)

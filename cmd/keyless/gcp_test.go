@@ -508,21 +508,35 @@ func TestExecGcloudInSimulatedGitLabJob(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	args := append([]string{"exec"}, gcpLoginArgs(policy, g.URL)[1:]...)
-	cmd := exec.CommandContext(ctx, bin, append(args, "--", gcloud, "auth", "print-access-token")...)
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("keyless exec gcloud: %v\nstderr:\n%s", err, clip(stderr.String()))
-	}
-	tok, ok := g.Lookup(strings.TrimSpace(stdout.String()))
-	if !ok || tok.Kind != gcpfake.KindSA {
-		t.Fatal("gcloud printed a token that is not a service account token from the fake")
-	}
-	// keyless exchanged once itself; gcloud once more through the file.
-	if n := len(g.CallsTo(gcpfake.Exchange)); n != 2 {
-		t.Errorf("Google saw %d exchanges, want 2 (keyless's and gcloud's)", n)
+	var stderr bytes.Buffer
+	// By default the command gets the service account's access token (it
+	// gets none of the job's token variables, so nothing can refresh
+	// through keyless); with --pass-oidc-env the refreshable credential
+	// file, through which gcloud exchanges once more.
+	for _, run := range []struct {
+		extra     string
+		exchanges int // in all, so far
+	}{{"", 1}, {"--pass-oidc-env", 3}} {
+		extra, exchanges := run.extra, run.exchanges
+		args := append([]string{"exec"}, gcpLoginArgs(policy, g.URL)[1:]...)
+		if extra != "" {
+			args = append(args, extra)
+		}
+		cmd := exec.CommandContext(ctx, bin, append(args, "--", gcloud, "auth", "print-access-token")...)
+		cmd.Env = env
+		var stdout bytes.Buffer
+		stderr.Reset()
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("keyless exec %s gcloud: %v\nstderr:\n%s", extra, err, clip(stderr.String()))
+		}
+		tok, ok := g.Lookup(strings.TrimSpace(stdout.String()))
+		if !ok || tok.Kind != gcpfake.KindSA {
+			t.Fatal("gcloud printed a token that is not a service account token from the fake")
+		}
+		if n := len(g.CallsTo(gcpfake.Exchange)); n != exchanges {
+			t.Errorf("exec %s: Google saw %d exchanges in all, want %d", extra, n, exchanges)
+		}
 	}
 	_ = filepath.Walk(jobDir, func(path string, info os.FileInfo, err error) error {
 		if err == nil && strings.HasPrefix(info.Name(), "keyless-") {

@@ -82,6 +82,9 @@ type handoverContext struct {
 	// processArgs are the common options a refresh command must repeat
 	// (policy, token source, issuers), absolute paths only.
 	processArgs []string
+	// noRefresh: the credentials go to a command that gets none of the
+	// job's token variables (exec), so nothing may refresh through keyless.
+	noRefresh bool
 }
 
 type awsCloud struct {
@@ -180,6 +183,7 @@ func (c *gcpCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Clai
 		Executable:     c.h.executable,
 		RefreshArgs:    c.h.processArgs,
 		Env:            c.h.env,
+		NoRefresh:      c.h.noRefresh,
 	})
 }
 

@@ -22,6 +22,7 @@ func Exec(ctx context.Context, rt Runtime, opts LoginOptions, argv []string) err
 		return failure.Usage("put the command after --, e.g. keyless exec --aws-role ARN -- aws sts get-caller-identity", "exec: no command given")
 	}
 	prog := &progress{w: rt.Stderr, debug: opts.Debug}
+	opts.sealed = !opts.PassOIDCEnv
 	loginCtx, cancel := withDeadline(ctx, opts.Timeout)
 	defer cancel()
 	r, err := prepare(loginCtx, rt, opts, prog)
@@ -56,7 +57,7 @@ func Exec(ctx context.Context, rt Runtime, opts LoginOptions, argv []string) err
 	if rt.Environ != nil {
 		base = rt.Environ()
 	}
-	if !opts.PassOIDCEnv {
+	if opts.sealed {
 		var withheld []string
 		base, withheld = withholdTokens(base, r.s.tokenVariables(), r.claims.String("iss"))
 		if len(withheld) > 0 {

@@ -23,6 +23,10 @@ type LoginOptions struct {
 	// PassOIDCEnv (exec): give the command the variables that mint or
 	// carry OIDC tokens too.
 	PassOIDCEnv bool
+	// sealed: the credentials go to a command without the job's token
+	// variables (exec without PassOIDCEnv), so none may refresh through
+	// keyless.
+	sealed bool
 
 	// Clouds are the clouds' own options (aws-role, gcp-provider, …), which
 	// each cloud package declares and reads itself; nil is none.

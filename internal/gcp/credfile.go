@@ -45,6 +45,10 @@ type HandoverOptions struct {
 	RefreshArgs []string
 	// Env is the job's environment (to find the workspace and the platform).
 	Env environ.Env
+	// NoRefresh hands over the access token only, as with an access
+	// boundary: the refresh command needs the job's token variables, which
+	// keyless exec keeps from its command.
+	NoRefresh bool
 }
 
 // Handover describes what the job receives: usually the external_account
@@ -63,7 +67,8 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 	set := handover.Set{Cloud: "gcp", Identity: r.Principal, Expiration: r.Expiration}
 	name := "gcp-" + r.fileKey()
 	var credFile string
-	if r.TokenOnly {
+	tokenOnly := r.TokenOnly || h.NoRefresh
+	if tokenOnly {
 		tokenFile := filepath.Join(h.CredentialsDir, name+".token")
 		tok := r.AccessToken
 		set.Files = append(set.Files, handover.File{Path: tokenFile, Mode: 0o600, Secret: true,
@@ -122,7 +127,7 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 	if r.Downscoped {
 		set.Facts = append(set.Facts, handover.Fact{Key: "gcp-access-boundary", Label: "GCP access boundary", Value: "applied"})
 	}
-	if r.TokenOnly {
+	if tokenOnly {
 		set.Facts = append(set.Facts, handover.Fact{Key: "gcp-refresh", Label: "GCP refresh", Value: "none: the access token lasts until " + r.Expiration.UTC().Format(time.RFC3339)})
 	}
 	return set, nil
