@@ -63,7 +63,7 @@ func azureArgs(f *entrafake.Server) []string {
 // and the given CA file as the only trusted root.
 func runStep(t *testing.T, j *githubJob, caFile string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	return runStepEnv(t, j, []string{"SSL_CERT_FILE=" + caFile, "SSL_CERT_DIR=" + filepath.Join(j.dir, "no-cert-dir")}, args...)
+	return runBinary(t, stepEnv(j, "SSL_CERT_FILE="+caFile, "SSL_CERT_DIR="+filepath.Join(j.dir, "no-cert-dir")), args...)
 }
 
 func stepEnv(j *githubJob, extra ...string) []string {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,20 +102,7 @@ func TestLogoutUndoesTheLogin(t *testing.T) {
 // over the job's.
 func runStepEnv(t *testing.T, j *githubJob, extra []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(keylessBinary(t), args...)
-	cmd.Env = stepEnv(j, extra...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	default:
-		t.Fatalf("run keyless: %v", err)
-	}
-	return code, out.String(), errb.String()
+	return runBinary(t, stepEnv(j, extra...), args...)
 }
 
 // TestExecUndoesItsProfile: the profile exec writes is its command's
