@@ -21,9 +21,10 @@ const (
 
 func bitbucket() *Platform {
 	return &Platform{
-		Name:   "bitbucket",
-		Title:  "Bitbucket Pipelines",
-		Detect: func(env environ.Env) bool { return environ.Get(env, EnvBitbucketBuild) != "" },
+		Name:           "bitbucket",
+		Title:          "Bitbucket Pipelines",
+		Detect:         func(env environ.Env) bool { return environ.Get(env, EnvBitbucketBuild) != "" },
+		TokenVariables: []string{EnvBitbucketToken},
 		Source: func(d Deps) (Source, error) {
 			return &Variables{env: d.Env, platform: "bitbucket", names: []string{EnvBitbucketToken},
 				hint:         "Bitbucket gives a step its OIDC token only with oidc: true in bitbucket-pipelines.yml (on the step, or under options:)",

@@ -21,20 +21,24 @@ import (
 // https://agent.buildkite.com for every organization: rules must bind the
 // organization.
 const (
-	EnvBuildkite   = "BUILDKITE"
-	buildkiteAgent = "buildkite-agent"
-	buildkiteIss   = "https://agent.buildkite.com"
+	EnvBuildkite = "BUILDKITE"
+	// EnvBuildkiteAgentToken is what buildkite-agent (oidc request-token
+	// included) talks to the agent with.
+	EnvBuildkiteAgentToken = "BUILDKITE_AGENT_ACCESS_TOKEN" // #nosec G101 -- a variable name
+	buildkiteAgent         = "buildkite-agent"
+	buildkiteIss           = "https://agent.buildkite.com"
 )
 
 func buildkite() *Platform {
 	return &Platform{
-		Name:         "buildkite",
-		Title:        "Buildkite",
-		Detect:       func(env environ.Env) bool { return environ.Get(env, EnvBuildkite) == "true" },
-		Source:       func(d Deps) (Source, error) { return &Buildkite{env: d.Env, run: d.Run}, nil },
-		Issuers:      []string{buildkiteIss},
-		LikelyIssuer: func(environ.Env) string { return buildkiteIss },
-		Recognizes:   func(u *url.URL) bool { return u.Hostname() == "agent.buildkite.com" },
+		Name:           "buildkite",
+		Title:          "Buildkite",
+		Detect:         func(env environ.Env) bool { return environ.Get(env, EnvBuildkite) == "true" },
+		Source:         func(d Deps) (Source, error) { return &Buildkite{env: d.Env, run: d.Run}, nil },
+		TokenVariables: []string{EnvBuildkiteAgentToken},
+		Issuers:        []string{buildkiteIss},
+		LikelyIssuer:   func(environ.Env) string { return buildkiteIss },
+		Recognizes:     func(u *url.URL) bool { return u.Hostname() == "agent.buildkite.com" },
 		Concepts: map[string][]Claim{
 			"repository": {{Name: "pipeline_slug"}},
 			"owner":      {{Name: "organization_slug"}},
@@ -74,6 +78,9 @@ type Buildkite struct {
 
 func (b *Buildkite) Name() string { return "buildkite" }
 func (b *Buildkite) Minted() bool { return true }
+
+// TokenVariables is what the agent mints tokens with.
+func (b *Buildkite) TokenVariables() []string { return []string{EnvBuildkiteAgentToken} }
 
 // Describe says where the token comes from, for people.
 func (b *Buildkite) Describe(audience string) string {

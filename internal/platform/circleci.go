@@ -22,9 +22,10 @@ const (
 
 func circleci() *Platform {
 	return &Platform{
-		Name:   "circleci",
-		Title:  "CircleCI",
-		Detect: func(env environ.Env) bool { return environ.Get(env, EnvCircleCI) == "true" },
+		Name:           "circleci",
+		Title:          "CircleCI",
+		Detect:         func(env environ.Env) bool { return environ.Get(env, EnvCircleCI) == "true" },
+		TokenVariables: []string{EnvCircleTokenV2, EnvCircleToken},
 		Source: func(d Deps) (Source, error) {
 			return &Variables{env: d.Env, platform: "circleci", names: []string{EnvCircleTokenV2, EnvCircleToken},
 				hint:         "CircleCI gives a job its OIDC token only when the job uses a context: add one under the job in the workflow (context: [my-context])",

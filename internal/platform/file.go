@@ -77,8 +77,8 @@ func (e *Env) Minted() bool           { return false }
 // Variable is the environment variable the token is read from.
 func (e *Env) Variable() string { return e.name }
 
-// Variables is the one variable the token is read from.
-func (e *Env) Variables() []string { return []string{e.name} }
+// TokenVariables is the one variable the token is read from.
+func (e *Env) TokenVariables() []string { return []string{e.name} }
 
 func (e *Env) Token(context.Context, string) (secret.String, error) {
 	v, ok := e.env.Lookup(e.name)

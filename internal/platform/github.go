@@ -218,8 +218,8 @@ func NewGitHub(env environ.Env, client *http.Client) (*GitHub, error) {
 func (g *GitHub) Name() string { return "github-actions" }
 func (g *GitHub) Minted() bool { return true }
 
-// Variables are the two that mint tokens for any audience.
-func (g *GitHub) Variables() []string { return []string{EnvRequestURL, EnvRequestToken} }
+// TokenVariables are the two that mint tokens for any audience.
+func (g *GitHub) TokenVariables() []string { return []string{EnvRequestURL, EnvRequestToken} }
 
 // Describe says where the token comes from, for people.
 func (g *GitHub) Describe(audience string) string {

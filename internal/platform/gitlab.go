@@ -131,8 +131,8 @@ func (g *GitLab) Minted() bool { return false }
 // Variable is the environment variable the token is read from.
 func (g *GitLab) Variable() string { return g.variable }
 
-// Variables is the id_tokens: variable the token is read from.
-func (g *GitLab) Variables() []string { return []string{g.variable} }
+// TokenVariables is the id_tokens: variable the token is read from.
+func (g *GitLab) TokenVariables() []string { return []string{g.variable} }
 
 // Describe says where the token comes from, for people.
 func (g *GitLab) Describe(string) string { return "the GitLab CI token in " + g.variable }

@@ -28,6 +28,9 @@ func terraform() *Platform {
 			_, tok := env.Lookup(EnvTerraformToken)
 			return tok || environ.Get(env, EnvTerraformRun) != ""
 		},
+		// The per-cloud TFC_WORKLOAD_IDENTITY_TOKEN_<TAG> variables hold JWTs
+		// of the same issuer, which exec withholds as such.
+		TokenVariables: []string{EnvTerraformToken},
 		Source: func(d Deps) (Source, error) {
 			return &Variables{env: d.Env, platform: "hcp-terraform", names: []string{EnvTerraformToken},
 				perCloud:     func(cloud string) string { return EnvTerraformToken + "_" + strings.ToUpper(cloud) },

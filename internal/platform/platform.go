@@ -122,11 +122,11 @@ type Source interface {
 	Minted() bool
 }
 
-// Variables is implemented by a source that reads its token, or what mints
-// it, from environment variables: it names them, so that keyless exec can
-// keep them from the command.
-type Variables interface {
-	Variables() []string
+// VariableSource is implemented by a source that reads its token, or what
+// mints it, from environment variables: it names them, so that keyless exec
+// can keep them from the command.
+type VariableSource interface {
+	TokenVariables() []string
 }
 
 // Deps are what a platform's token source may use: all injected.

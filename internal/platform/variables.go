@@ -26,6 +26,15 @@ type Variables struct {
 }
 
 func (v *Variables) Name() string { return v.platform }
+
+// TokenVariables are the variables the token may be read from.
+func (v *Variables) TokenVariables() []string {
+	names := append([]string(nil), v.names...)
+	if v.perCloud != nil && v.cloud != "" {
+		names = append(names, v.perCloud(v.cloud))
+	}
+	return names
+}
 func (v *Variables) Minted() bool { return false }
 
 func (v *Variables) variable() (string, string, bool) {

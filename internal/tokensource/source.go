@@ -126,8 +126,8 @@ func ForCloud(src Source, cloud string) Source {
 // Variables names the environment variables a source reads its token, or
 // what mints it, from; none for a file.
 func Variables(src Source) []string {
-	if v, ok := src.(platform.Variables); ok {
-		return v.Variables()
+	if v, ok := src.(platform.VariableSource); ok {
+		return v.TokenVariables()
 	}
 	return nil
 }
