@@ -9,6 +9,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/azure"
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/environ"
+	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/gcp"
 	"github.com/keyless-dev/keyless/internal/handover"
 	"github.com/keyless-dev/keyless/internal/option"
@@ -102,7 +103,16 @@ func newAWS(v option.Values, d cloudDeps) *awsCloud {
 
 func (c *awsCloud) Cloud() string    { return string(policy.AWS) }
 func (c *awsCloud) Audience() string { return c.o.Audience() }
-func (c *awsCloud) Validate() error  { return c.o.Validate() }
+
+// Validate also refuses a refreshable profile where nothing may refresh
+// through keyless (exec keeps the job's token variables from its command).
+func (c *awsCloud) Validate() error {
+	if c.h.noRefresh && c.o.Refreshable {
+		return failure.Usage("drop --aws-refreshable (the command gets the keys), or add --pass-oidc-env",
+			"exec: an --aws-refreshable profile refreshes through keyless, which needs the job's token variables, and exec keeps them from the command")
+	}
+	return c.o.Validate()
+}
 
 // Targets are the role and, when chaining, the chained role: both are held.
 func (c *awsCloud) Targets() []policy.Target {

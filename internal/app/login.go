@@ -126,10 +126,6 @@ func prepare(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress)
 		return nil, err
 	}
 	r := &run{s: s, dir: dir}
-	if opts.sealed && opts.AWS.Refreshable {
-		return nil, failure.Usage("drop --aws-refreshable (the command gets the keys), or add --pass-oidc-env",
-			"exec: an --aws-refreshable profile refreshes through keyless, which needs the job's token variables, and exec keeps them from the command")
-	}
 	h := handoverContext{credentialsDir: dir, executable: rt.Executable, env: rt.Env, processArgs: s.processArgs(), noRefresh: opts.sealed}
 	r.clouds = buildClouds(opts, rt, s.client, h)
 	if len(r.clouds) == 0 {
