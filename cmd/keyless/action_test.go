@@ -77,6 +77,8 @@ func flagDefault(t *testing.T, f cli.Flag) string {
 		return f.Value.String()
 	case *cli.StringSliceFlag:
 		return strings.Join(f.Value, ",")
+	case *cli.IntFlag:
+		return strconv.Itoa(f.Value)
 	}
 	t.Fatalf("flag %s: unexpected type %T", f.Names()[0], f)
 	return ""

@@ -48,7 +48,7 @@ func tokenInputFlags(env environ.Env, more ...string) []cli.Flag {
 	var out []cli.Flag
 	for _, o := range loginOptions {
 		switch o.name {
-		case "token-file", "token-env", "issuer", "leeway":
+		case "token-file", "token-env", "issuer", "leeway", "retries":
 			out = append(out, o.flag(env))
 		default:
 			for _, m := range more {
@@ -74,6 +74,7 @@ func tokenInputFrom(cmd *cli.Command) app.TokenInput {
 		NoVerify:     cmd.Bool("no-verify"),
 		IgnoreExpiry: cmd.Bool("ignore-expiry"),
 		Leeway:       cmd.Duration("leeway"),
+		Retries:      retries(cmd),
 	}
 }
 

@@ -47,6 +47,16 @@ func given(cmd *cli.Command, name string) []string {
 	return vs
 }
 
+// retries reads --retries: nil when not given, so that the default lives
+// in one place (the transport's).
+func retries(cmd *cli.Command) *int {
+	if !cmd.IsSet("retries") {
+		return nil
+	}
+	n := cmd.Int("retries")
+	return &n
+}
+
 func defaultOf(name string) string {
 	for _, o := range append(append([]option{}, loginOptions...), execOptions...) {
 		if o.name == name {
@@ -70,6 +80,7 @@ func loginOptionsFrom(cmd *cli.Command) app.LoginOptions {
 		Timeout:           dur(cmd, "timeout"),
 		Leeway:            dur(cmd, "leeway"),
 		Debug:             cmd.Bool("debug"),
+		Retries:           retries(cmd),
 		Clouds:            cliValues{cmd},
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ const (
 	kList     = opt.List
 	kBool     = opt.Bool
 	kDuration = opt.Duration
+	kInt      = opt.Int
 )
 
 type option struct {
@@ -56,6 +58,7 @@ func commonOptions() []option {
 		{"credentials-dir", kString, catCommon, "directory for credential files (default: a private directory under RUNNER_TEMP or the system temp dir; never the workspace)", ""},
 		{"timeout", kDuration, catCommon, "deadline for the whole run", "60s"},
 		{"leeway", kDuration, catCommon, "clock skew allowed when checking a token's exp, nbf and iat", "60s"},
+		{"retries", kInt, catCommon, fmt.Sprintf("times a failed network call (network error, HTTP 429 or 5xx, AWS throttling) is tried again, with backoff and jitter, within --timeout; 0 disables, at most %d", app.MaxRetries), strconv.Itoa(app.DefaultRetries)},
 		{"debug", kBool, catCommon, "print what keyless does, step by step (never a secret)", "false"},
 	}
 }
@@ -113,6 +116,12 @@ func (o option) flag(env environ.Env) cli.Flag {
 			panic("bad default for " + o.name)
 		}
 		return &cli.DurationFlag{Name: o.name, Category: o.category, Usage: o.usage, Sources: src, Value: d}
+	case kInt:
+		n, err := strconv.Atoi(o.def)
+		if err != nil && o.def != "" {
+			panic("bad default for " + o.name)
+		}
+		return &cli.IntFlag{Name: o.name, Category: o.category, Usage: o.usage, Sources: src, Value: n}
 	case kList:
 		var def []string
 		if o.def != "" {

@@ -57,6 +57,9 @@ type TokenInput struct {
 	IgnoreExpiry bool
 	// Leeway is the clock skew allowed; 0 takes verify.DefaultLeeway.
 	Leeway time.Duration
+	// Retries: as LoginOptions.Retries, for the token request and the
+	// issuer's keys.
+	Retries *int
 }
 
 // Given reports whether a token was named explicitly.
@@ -141,6 +144,9 @@ func (r tokenRun) load(ctx context.Context) (tokenClaims, error) {
 	// As login does: a bad --issuer is bad input, not a reason to print the
 	// claims unverified.
 	if err := checkIssuerFlags(r.in.Issuers); err != nil {
+		return tokenClaims{}, err
+	}
+	if _, err := attempts(r.in.Retries); err != nil {
 		return tokenClaims{}, err
 	}
 	env := r.rt.Env
@@ -308,7 +314,8 @@ func (r tokenRun) client() *http.Client {
 	if r.rt.HTTPClient != nil {
 		return r.rt.HTTPClient
 	}
-	return transport.Client(transport.Options{})
+	n, _ := attempts(r.in.Retries) // checked by load
+	return transport.Client(transport.Options{Attempts: n})
 }
 
 func isTerminal(r io.Reader) bool {

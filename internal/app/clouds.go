@@ -37,6 +37,9 @@ type cloudDeps struct {
 	client *http.Client
 	now    nowFunc
 	h      handoverContext
+	// attempts are the tries of one call (--retries + 1), for the clouds
+	// whose SDK retries what the transport does not (AWS throttling).
+	attempts int
 }
 
 // cloudKinds lists the clouds, in the order they are set up.
@@ -98,6 +101,7 @@ type awsCloud struct {
 func newAWS(v option.Values, d cloudDeps) *awsCloud {
 	o := aws.OptionsFrom(v)
 	o.HTTPClient, o.Now, o.Env = d.client, d.now, d.env
+	o.ThrottleAttempts = d.attempts
 	return &awsCloud{h: d.h, o: o}
 }
 

@@ -62,7 +62,7 @@ func credentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) er
 	if err != nil {
 		return err
 	}
-	g := newGCP(opts.clouds(), cloudDeps{env: rt.Env, client: s.client, now: rt.Now})
+	g := newGCP(opts.clouds(), s.cloudDeps(handoverContext{}))
 	if err := g.Validate(); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -127,7 +126,8 @@ func prepare(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress)
 	}
 	r := &run{s: s, dir: dir}
 	h := handoverContext{credentialsDir: dir, executable: rt.Executable, env: rt.Env, processArgs: s.processArgs(), noRefresh: opts.sealed}
-	r.clouds = buildClouds(opts, rt, s.client, h)
+	deps := s.cloudDeps(h)
+	r.clouds = buildClouds(opts, deps)
 	if len(r.clouds) == 0 {
 		// No target named: the policy's first matching rule grants them.
 		if s.policy == nil {
@@ -146,7 +146,7 @@ func prepare(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress)
 			return nil, failure.New(failure.ErrDenied, "add a grant to the rule, or name the targets with --aws-role, --gcp-provider or --azure-client-id",
 				"rule %q matches but grants nothing", d.Rule)
 		}
-		r.clouds = grantedClouds(d.Grant, opts, rt, s.client, h)
+		r.clouds = grantedClouds(d.Grant, opts, deps)
 	}
 	for _, c := range r.clouds {
 		if err := c.Validate(); err != nil {
@@ -179,9 +179,8 @@ func prepare(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress)
 const defaultTimeout = 60 * time.Second
 
 // buildClouds makes the clouds the options name, in the list's order.
-func buildClouds(opts LoginOptions, rt Runtime, client *http.Client, h handoverContext) []cloud {
+func buildClouds(opts LoginOptions, d cloudDeps) []cloud {
 	var out []cloud
-	d := cloudDeps{env: rt.Env, client: client, now: rt.Now, h: h}
 	for _, k := range cloudKinds() {
 		if k.requested(opts.clouds()) {
 			out = append(out, k.build(opts.clouds(), d))
@@ -192,9 +191,8 @@ func buildClouds(opts LoginOptions, rt Runtime, client *http.Client, h handoverC
 
 // grantedClouds makes the clouds a grant names, with the grant's first
 // target of each.
-func grantedClouds(g policy.Grant, opts LoginOptions, rt Runtime, client *http.Client, h handoverContext) []cloud {
+func grantedClouds(g policy.Grant, opts LoginOptions, d cloudDeps) []cloud {
 	var out []cloud
-	d := cloudDeps{env: rt.Env, client: client, now: rt.Now, h: h}
 	for _, k := range cloudKinds() {
 		if k.granted(g) {
 			c := k.build(opts.clouds(), d)

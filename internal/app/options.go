@@ -27,6 +27,9 @@ type LoginOptions struct {
 	// variables (exec without PassOIDCEnv), so none may refresh through
 	// keyless.
 	sealed bool
+	// Retries are the tries again of a failed network call; nil is the
+	// default (transport.DefaultAttempts - 1), 0 none.
+	Retries *int
 
 	// Clouds are the clouds' own options (aws-role, gcp-provider, …), which
 	// each cloud package declares and reads itself; nil is none.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,7 @@ type session struct {
 	policy   *policy.Policy // nil: no policy, the cloud-side trust decides
 	source   tokensource.Source
 	verifier *verify.Verifier
+	attempts int // of one network call: --retries + 1
 
 	mu     sync.Mutex
 	tokens map[string]secret.String // verified, by cloud
@@ -49,9 +51,15 @@ type session struct {
 
 func newSession(ctx context.Context, rt Runtime, opts LoginOptions, prog *progress) (*session, error) {
 	s := &session{rt: rt, opts: opts, prog: prog, tokens: map[string]secret.String{}, verified: map[string]claims.Claims{}}
+	attempts, err := attempts(opts.Retries)
+	if err != nil {
+		return nil, err
+	}
+	s.attempts = attempts
 	s.client = rt.HTTPClient
 	if s.client == nil {
 		s.client = transport.Client(transport.Options{
+			Attempts: attempts,
 			OnRetry: func(attempt int, req *http.Request, status int, err error, wait time.Duration) {
 				why := fmt.Sprintf("HTTP %d", status)
 				if err != nil {
@@ -355,6 +363,9 @@ func (s *session) processArgs() []string {
 	}
 	for _, iss := range s.opts.Issuers {
 		args = append(args, "--issuer="+iss)
+	}
+	if s.opts.Retries != nil {
+		args = append(args, "--retries="+strconv.Itoa(*s.opts.Retries))
 	}
 	return args
 }

@@ -14,6 +14,8 @@ const (
 	List
 	Bool
 	Duration
+	// Int is a whole number (the retries of a network call).
+	Int
 )
 
 // Spec declares one option. Its one name yields the flag (--aws-role), the

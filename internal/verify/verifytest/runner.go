@@ -17,6 +17,9 @@ type Runner struct {
 	URL          string // the request URL, with the runner's query
 	RequestToken string
 	Hits         atomic.Int32
+	// Unavailable is how many of the next requests are answered 503, as
+	// GitHub's endpoint sometimes does.
+	Unavailable atomic.Int32
 	// Extra claims are added to every minted token.
 	Extra map[string]any
 
@@ -39,6 +42,12 @@ func NewRunner(t testing.TB, iss *Issuer, requestToken string, now func() time.T
 	r := &Runner{RequestToken: requestToken}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.Hits.Add(1)
+		for n := r.Unavailable.Load(); n > 0; n = r.Unavailable.Load() {
+			if r.Unavailable.CompareAndSwap(n, n-1) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+		}
 		if req.Header.Get("Authorization") != "Bearer "+requestToken {
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte(`{"message":"Bad credentials"}`))
