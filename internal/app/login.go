@@ -243,9 +243,6 @@ func Login(ctx context.Context, rt Runtime, opts LoginOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := r.loginAzureCLI(ctx, prog, rec); err != nil {
-		return err
-	}
 	err = sink.Deliver(ctx, r.sets, r.runOutputs(), sink.Options{
 		Format:            format,
 		ExportEnv:         opts.ExportEnv,
@@ -256,6 +253,7 @@ func Login(ctx context.Context, rt Runtime, opts LoginOptions) (err error) {
 		StdoutIsTerminal:  rt.StdoutIsTerminal,
 		Record:            rec,
 		RecordPath:        recPath,
+		Steps:             r.azureCLISteps(prog, rec),
 	})
 	if err != nil {
 		return deadlineError(ctx, err, opts.Timeout)
@@ -263,35 +261,56 @@ func Login(ctx context.Context, rt Runtime, opts LoginOptions) (err error) {
 	return nil
 }
 
-// loginAzureCLI logs az in when asked (or, by default, when az is there).
-// It runs before anything is handed over: if az refuses, the run fails whole.
-// What it did goes into rec, for logout.
-func (r *run) loginAzureCLI(ctx context.Context, prog *progress, rec *record.Record) error {
+// azureCLISteps log az in when asked (or, by default, when az is there),
+// as steps of the delivery's transaction: az's state is written only once
+// every file and variable is in place, and logged out again if what comes
+// after fails. What a step did goes into rec, for logout.
+func (r *run) azureCLISteps(prog *progress, rec *record.Record) []sink.Step {
+	var steps []sink.Step
 	for _, c := range r.clouds {
-		az, ok := c.(*azureCloud)
-		if !ok || az.result == nil {
-			continue
-		}
-		rep, err := az.result.LoginCLI(ctx, azure.CLIOptions{Env: r.s.rt.Env})
-		if err != nil {
-			mode, _ := azure.ParseCLIMode(az.o.CLILogin)
-			if mode == azure.CLIOn {
-				return err
-			}
-			// Asked for by default only: the SDKs and Terraform still work
-			// through the environment, so say it and go on.
-			prog.say("warning: azure: the az CLI could not be logged in (%v); set --azure-cli-login=true to make this fatal, false to skip it", err)
-			continue
-		}
-		if rep.Ran {
-			rec.AzureCLI = append(rec.AzureCLI, record.AzureCLI{ClientID: az.result.ClientID, TenantID: az.result.TenantID,
-				ConfigDir: environ.Get(r.s.rt.Env, "AZURE_CONFIG_DIR")})
-			prog.say("azure: az CLI logged in (%d az runs, %s)", rep.Commands, rep.Took.Round(time.Millisecond))
-		} else if rep.Skipped != "" {
-			prog.debugf("azure: az CLI not logged in: %s", rep.Skipped)
+		if az, ok := c.(*azureCloud); ok && az.result != nil {
+			steps = append(steps, azureCLIStep{az: az, env: r.s.rt.Env, prog: prog, rec: rec})
 		}
 	}
-	return nil
+	return steps
+}
+
+// azureCLIStep is one az login of a delivery.
+type azureCLIStep struct {
+	az   *azureCloud
+	env  environ.Env
+	prog *progress
+	rec  *record.Record
+}
+
+func (s azureCLIStep) Do(ctx context.Context) (func(context.Context) error, error) {
+	res := s.az.result
+	rep, err := res.LoginCLI(ctx, azure.CLIOptions{Env: s.env})
+	if err != nil {
+		if mode, _ := azure.ParseCLIMode(s.az.o.CLILogin); mode == azure.CLIOn {
+			return nil, err
+		}
+		// Asked for by default only: the SDKs and Terraform still work
+		// through the environment, so say it and go on.
+		s.prog.say("warning: azure: the az CLI could not be logged in (%v); set --azure-cli-login=true to make this fatal, false to skip it", err)
+		return nil, nil
+	}
+	if !rep.Ran {
+		if rep.Skipped != "" {
+			s.prog.debugf("azure: az CLI not logged in: %s", rep.Skipped)
+		}
+		return nil, nil
+	}
+	configDir := environ.Get(s.env, "AZURE_CONFIG_DIR")
+	s.rec.AzureCLI = append(s.rec.AzureCLI, record.AzureCLI{ClientID: res.ClientID, TenantID: res.TenantID, ConfigDir: configDir})
+	s.prog.say("azure: az CLI logged in (%d az runs, %s)", rep.Commands, rep.Took.Round(time.Millisecond))
+	return func(ctx context.Context) error {
+		if err := azure.LogoutCLI(ctx, res.ClientID, configDir, azure.CLIOptions{Env: s.env}); err != nil {
+			return err
+		}
+		s.prog.say("azure: az CLI logged out again, since the login failed")
+		return nil
+	}, nil
 }
 
 func withDeadline(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {

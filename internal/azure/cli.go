@@ -131,6 +131,13 @@ func (r *Result) LoginCLI(ctx context.Context, o CLIOptions) (CLIReport, error) 
 			}
 			rep.Commands++
 			if _, errOut, err := run.Run(ctx, set); err != nil {
+				// Logged in but on the wrong subscription: log out again,
+				// so that a failed login leaves no az state. This runs
+				// even when the deadline is why account set failed.
+				lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				rep.Commands++
+				_, _, _ = run.Run(lctx, Command{Path: path, Args: []string{"logout", "--username", r.ClientID, "--only-show-errors"}, Env: env})
+				cancel()
 				rep.Took = now().Sub(start)
 				return rep, r.cliError(ctx, "az account set", errOut, err)
 			}

@@ -124,13 +124,15 @@ func TestLoginCLI(t *testing.T) {
 			wantErr:  failure.ErrOutput, wantHint: "keyless trust render azure",
 		},
 		{
-			name:     "subscription not accessible",
-			mode:     CLIAuto,
-			cloud:    CloudPublic,
-			sub:      testSub,
-			look:     foundAz,
-			answer:   map[string]fakeAnswer{"login": {stdout: `[]`}, "account": {err: exitErr, stderr: "ERROR: The subscription of '" + testSub + "' doesn't exist in cloud 'AzureCloud'.\n"}},
-			wantArgs: [][]string{{"login"}, {"account"}},
+			name:   "subscription not accessible",
+			mode:   CLIAuto,
+			cloud:  CloudPublic,
+			sub:    testSub,
+			look:   foundAz,
+			answer: map[string]fakeAnswer{"login": {stdout: `[]`}, "account": {err: exitErr, stderr: "ERROR: The subscription of '" + testSub + "' doesn't exist in cloud 'AzureCloud'.\n"}},
+			// Logged in on no usable subscription: logged out again, so
+			// that the failed run leaves no az state.
+			wantArgs: [][]string{{"login"}, {"account"}, {"logout", "--username", testClient, "--only-show-errors"}},
 			wantErr:  failure.ErrOutput, wantHint: "no role on subscription",
 		},
 		{

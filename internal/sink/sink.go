@@ -52,7 +52,26 @@ type Options struct {
 	// (record.EnvVar), after those of earlier logins.
 	Record     *record.Record
 	RecordPath string
+	// Steps are side effects outside the files and variables, such as an
+	// az login: they run in the same transaction (see Step).
+	Steps []Step
 }
+
+// Step is a side effect of a delivery beyond its files and variables, such
+// as logging the Azure CLI in. The delivery runs its steps once every file
+// is written and every variable and output appended, and undoes them,
+// newest first, with the rest if a step or anything after it fails (the
+// record, the printed credentials): a failed run leaves no state behind.
+type Step interface {
+	// Do performs the step and returns how to undo it; nil when there is
+	// nothing to undo (the step chose to do nothing). A step may add what
+	// it did to the delivery's Record, which is written after the steps.
+	Do(ctx context.Context) (undo func(ctx context.Context) error, err error)
+}
+
+// undoTimeout bounds undoing one step. Undoing runs even when the run's
+// own deadline has passed: that may be why it failed.
+const undoTimeout = 30 * time.Second
 
 // DefaultFormat is github inside GitHub Actions, else shell.
 func DefaultFormat(env environ.Env) string {
@@ -93,9 +112,11 @@ type plan struct {
 
 // Deliver hands sets (every cloud of the run) and extra (run-wide step
 // outputs, such as rule and subject) to the job as o says. In order: checks,
-// masks, files, environment and outputs, summary. If it fails, no file it
-// wrote remains and nothing was appended to GITHUB_ENV or GITHUB_OUTPUT;
-// only the summary, which holds no credentials, may fail with a warning.
+// masks, files, environment and outputs, steps (az login), the record,
+// printed credentials, summary. If it fails, no file it wrote remains,
+// nothing was appended to GITHUB_ENV or GITHUB_OUTPUT, no credential was
+// printed and every step that ran was undone; only the summary, which holds
+// no credentials, may fail with a warning.
 func Deliver(ctx context.Context, sets []handover.Set, extra []handover.Var, o Options) error {
 	err := deliver(ctx, sets, extra, o)
 	if err == nil {
@@ -195,12 +216,20 @@ func deliver(ctx context.Context, sets []handover.Set, extra []handover.Var, o O
 	if err := p.writeFiles(&j); err != nil {
 		return rollback(&j, err)
 	}
-	switch o.Format {
-	case FormatGitHub:
+	if o.Format == FormatGitHub {
 		if err := appendAll(envFiles, &j); err != nil {
 			return rollback(&j, err)
 		}
-	case FormatShell, FormatDotenv, FormatJSON:
+	}
+	if err := runSteps(ctx, o.Steps, &j); err != nil {
+		return rollback(&j, err)
+	}
+	if err := writeRecord(o, &j); err != nil {
+		return rollback(&j, err)
+	}
+	// Printing cannot be taken back, so it comes last: what a shell would
+	// evaluate reaches it only when everything else is in place.
+	if len(printed) > 0 {
 		if _, err := o.Stdout.Write(printed); err != nil {
 			return rollback(&j, failure.Mark(failure.ErrOutput, fmt.Errorf("print credentials: %w", err), ""))
 		}
@@ -211,6 +240,24 @@ func deliver(ctx context.Context, sets []handover.Set, extra []handover.Var, o O
 			if err := appendFile(path, []byte(p.summary())); err != nil {
 				warn(o.Stderr, p.secrets, fmt.Sprintf("step summary not written: %v", err))
 			}
+		}
+	}
+	return nil
+}
+
+// runSteps runs the steps in order, journaling how to undo each.
+func runSteps(ctx context.Context, steps []Step, j *journal) error {
+	for _, s := range steps {
+		undo, err := s.Do(ctx)
+		if err != nil {
+			return err
+		}
+		if undo != nil {
+			j.add(func() error {
+				uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+				defer cancel()
+				return undo(uctx)
+			})
 		}
 	}
 	return nil

@@ -813,3 +813,60 @@ func TestRecordIsPartOfTheTransaction(t *testing.T) {
 		t.Errorf("GITHUB_ENV does not export the record:\n%s", env)
 	}
 }
+
+// stepFunc is a Step from a function.
+type stepFunc func(ctx context.Context) (func(context.Context) error, error)
+
+func (f stepFunc) Do(ctx context.Context) (func(context.Context) error, error) { return f(ctx) }
+
+// TestStepsAreInTheTransaction: a step (an az login) runs once the files
+// and variables are in place; when it fails they are taken back, and when
+// what follows it fails (printing the credentials) it is undone, even
+// though the run's deadline has passed.
+func TestStepsAreInTheTransaction(t *testing.T) {
+	j := newJob(t)
+	o, _, _ := j.options(FormatGitHub)
+	sets := testSets(j.credentials)
+	sets[1].Env = sets[1].Env[:2] // no multi-line value: GITHUB_ENV takes them all
+	var sawFiles bool
+	o.Steps = []Step{stepFunc(func(context.Context) (func(context.Context) error, error) {
+		_, err := os.Stat(filepath.Join(j.credentials, "aws", "credentials"))
+		sawFiles = err == nil && strings.Contains(read(t, j.ghEnv), "AWS_ACCESS_KEY_ID")
+		return nil, errors.New("az login failed")
+	})}
+	if err := Deliver(context.Background(), sets, testExtra(), o); err == nil || !strings.Contains(err.Error(), "az login failed") {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if !sawFiles {
+		t.Error("the step ran before the files and variables were in place")
+	}
+	if got := read(t, j.ghEnv); got != before {
+		t.Errorf("GITHUB_ENV after a failed step: %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(j.credentials, "aws", "credentials")); !os.IsNotExist(err) {
+		t.Errorf("a file survived a failed step: %v", err)
+	}
+
+	j = newJob(t)
+	o, _, _ = j.options(FormatShell)
+	o.Stdout = failWriter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	var undone bool
+	o.Steps = []Step{stepFunc(func(context.Context) (func(context.Context) error, error) {
+		cancel() // the deadline passes while the step runs
+		return func(ctx context.Context) error {
+			undone = ctx.Err() == nil
+			return nil
+		}, nil
+	})}
+	if err := Deliver(ctx, testSets(j.credentials), testExtra(), o); err == nil {
+		t.Fatal("no error")
+	}
+	if !undone {
+		t.Error("the step was not undone (with a live context) when printing failed")
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }

@@ -94,8 +94,9 @@ func undoFile(f record.File, rep *UndoReport) error {
 
 // addRecord completes o.Record with the files the delivery will write (and
 // whether each existed), the variables it exports to GITHUB_ENV, and the
-// record's own path exported for later steps; then queues the record as
-// the last file, so that a failed delivery leaves no record either.
+// record's own path exported for later steps. The record itself is written
+// by writeRecord, after the delivery's steps have added what they did, in
+// the same transaction: a failed delivery leaves no record either.
 func (p *plan) addRecord(o Options) error {
 	rec := o.Record
 	if rec == nil {
@@ -141,15 +142,22 @@ func (p *plan) addRecord(o Options) error {
 			rec.Env = append(rec.Env, v.Name)
 		}
 	}
-	data, err := rec.Marshal()
+	return nil
+}
+
+// writeRecord writes o.Record as it stands once the steps have run.
+func writeRecord(o Options, j *journal) error {
+	if o.Record == nil {
+		return nil
+	}
+	data, err := o.Record.Marshal()
 	if err != nil {
 		return internalf("record: %v", err)
 	}
-	p.files = append(p.files, &pending{
-		file:    handover.File{Path: filepath.Clean(o.RecordPath), Mode: 0o600},
-		content: data,
-		perm:    0o600,
-	})
+	if err := writeAtomic(filepath.Clean(o.RecordPath), data, 0o600, j); err != nil {
+		return failure.Mark(failure.ErrOutput, err,
+			"check that the credentials directory is writable, or choose another with --credentials-dir")
+	}
 	return nil
 }
 
