@@ -130,3 +130,62 @@ func TestStaticProfileNotShadowed(t *testing.T) {
 		t.Errorf("with --aws-export-keys, GITHUB_ENV: %v", exported)
 	}
 }
+
+const allowChainRule = `  - name: deploy-main
+    issuer: github
+    match:
+      repository: acme/api
+      branch: main
+    grant:
+      aws: [{role: "arn:aws:iam::111122223333:role/deploy", chain-roles: ["arn:aws:iam::444455556666:role/vendor-access"]}]
+`
+
+// TestAWSCLIChainedRoleWithExternalIDAndTags: a chained role that asks for
+// an external id and session tags, in a refreshable profile: the login's
+// AssumeRole carries them, and so does every one the real aws CLI causes
+// later through credential_process.
+func TestAWSCLIChainedRoleWithExternalIDAndTags(t *testing.T) {
+	aws := awsCLI(t)
+	bin := keylessBinary(t)
+	j := newGitHubJob(t, allowChainRule)
+	sts := stsfake.New()
+	defer sts.Close()
+	if err := os.MkdirAll(j.env["HOME"], 0o700); err != nil {
+		t.Fatal(err)
+	}
+	login := exec.Command(bin, "login", "--policy", j.policy, "--aws-role", "arn:aws:iam::111122223333:role/deploy",
+		"--aws-chain-role", "arn:aws:iam::444455556666:role/vendor-access", "--aws-external-id", "acme:ci/7",
+		"--aws-session-tags", "team=platform ops,repo=acme/api", "--aws-transitive-tag-keys", "team",
+		"--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL, "--aws-profile", "vendor", "--aws-refreshable")
+	login.Env = githubStepEnv(t, j)
+	if out, err := login.CombinedOutput(); err != nil {
+		t.Fatalf("login: %v\n%s", err, out)
+	}
+	cmd := exec.Command(aws, "sts", "get-caller-identity", "--output", "json")
+	cmd.Env = githubStepEnv(t, j, "AWS_ENDPOINT_URL_STS="+sts.URL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws: %v\n%s", err, out)
+	}
+	var id callerIdentity
+	if err := json.Unmarshal(out, &id); err != nil || id.Account != "444455556666" || !strings.Contains(id.Arn, "assumed-role/vendor-access/") {
+		t.Fatalf("caller identity %q (%v)", out, err)
+	}
+	var chained []stsfake.Call
+	for _, c := range sts.Calls() {
+		if c.Action == stsfake.AssumeRole {
+			chained = append(chained, c)
+		}
+	}
+	if len(chained) != 2 {
+		t.Fatalf("%d AssumeRole calls; want the login's and the refresh's", len(chained))
+	}
+	for i, c := range chained {
+		for k, want := range map[string]string{"ExternalId": "acme:ci/7", "Tags.member.1.Key": "team", "Tags.member.1.Value": "platform ops",
+			"Tags.member.2.Key": "repo", "Tags.member.2.Value": "acme/api", "TransitiveTagKeys.member.1": "team"} {
+			if got := c.Form.Get(k); got != want {
+				t.Errorf("AssumeRole %d: %s = %q, want %q", i+1, k, got, want)
+			}
+		}
+	}
+}

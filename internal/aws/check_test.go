@@ -24,6 +24,12 @@ var replaced = []charsettest.Case{
 		Seeds: []string{"us-east-1", "eu-central-1", "us-gov-west-1", "cn-north-1", "u-east-1", "abcde-x", "us", "us-", "us--1", "us-a-b-c-d", "us-a-b-c-d-e", "US-east-1"}},
 	{Name: "isSessionName", Check: isSessionName, Regexp: `^[\w+=,.@-]{2,64}$`,
 		Seeds: []string{"ab", "a", "acme-api@run.1", strings.Repeat("s", 64), strings.Repeat("s", 65), "a b", "a/b", "a_b"}},
+	{Name: "isExternalID", Check: isExternalID, Regexp: `^[\w+=,.@:/-]{2,1000}[\w+=,.@:/-]{0,224}$`,
+		Seeds: []string{"ab", "a", "acme:ci/prod@x=1,y.z+w-v_u", strings.Repeat("e", 1224), strings.Repeat("e", 1225), "a b", "a#b", "é1"}},
+	{Name: "isTagKey", Check: isTagKey, Regexp: `^(?i:[a-z0-9 _.:/+@-]{1,128})$`,
+		Seeds: []string{"team", "", "Cost Center", "a:b/c+d@e-f_g.h", strings.Repeat("k", 128), strings.Repeat("k", 129), "a=b", "a,b", "é"}},
+	{Name: "isTagValue", Check: isTagValue, Regexp: `^[A-Za-z0-9 _.:/=+@-]{0,256}$`,
+		Seeds: []string{"", "platform ops", "a=b:c/d+e@f-g_h.i", strings.Repeat("v", 256), strings.Repeat("v", 257), "a,b", "a'b", "a\nb"}},
 	{Name: "isProfileName", Check: isProfileName, Regexp: `^[A-Za-z0-9_.+@-]{1,64}$`,
 		Seeds: []string{"default", "", "a", strings.Repeat("p", 64), strings.Repeat("p", 65), "a b", "a=b", "keyless+ci"}},
 }

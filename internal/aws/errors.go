@@ -154,7 +154,14 @@ func hintFor(e *APIError, s step, attempts int) (hint string, family error) {
 		return fmt.Sprintf("the trust policy of %s does not match this token (sub %q, aud %q, iss %q); "+
 			"compare its conditions with these claims, or generate one with `keyless trust render aws --policy FILE`", s.role, sub, tokenAud, iss), failure.ErrExchange
 	case e.Code == CodeAccessDenied:
-		return fmt.Sprintf("the first role needs sts:AssumeRole on %s, and the trust policy of %s must trust the first role", s.role, s.role), failure.ErrExchange
+		hint := fmt.Sprintf("the first role needs sts:AssumeRole on %s, and the trust policy of %s must trust the first role", s.role, s.role)
+		if len(s.plan.chain.tags) > 0 {
+			hint += "; with --aws-session-tags, both must allow sts:TagSession too (and the trust policy's aws:RequestTag/aws:TagKeys conditions must admit the tags)"
+		}
+		if s.plan.chain.externalID != "" {
+			hint += "; check --aws-external-id against the trust policy's sts:ExternalId condition"
+		}
+		return hint, failure.ErrExchange
 	case e.Code == CodeIDPRejectedClaim:
 		return fmt.Sprintf("the IAM OIDC provider for %s rejected the token's claims: check that its audience list includes %q", orUnknown(iss), tokenAud), failure.ErrExchange
 	case e.Code == CodeIDPCommunicationError:

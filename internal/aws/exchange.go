@@ -111,9 +111,14 @@ func Exchange(ctx context.Context, o Options, token TokenFunc, c claims.Claims) 
 	if !final {
 		role = o.ChainRole
 		in := &sts.AssumeRoleInput{
-			RoleArn:         awssdk.String(o.ChainRole),
-			RoleSessionName: awssdk.String(name),
-			DurationSeconds: seconds(p.duration),
+			RoleArn:           awssdk.String(o.ChainRole),
+			RoleSessionName:   awssdk.String(name),
+			DurationSeconds:   seconds(p.duration),
+			Tags:              p.chain.tags,
+			TransitiveTagKeys: p.chain.transitive,
+		}
+		if p.chain.externalID != "" {
+			in.ExternalId = awssdk.String(p.chain.externalID)
 		}
 		in.Policy, in.PolicyArns = o.downScope(p)
 		signer := awssdk.CredentialsProviderFunc(func(context.Context) (awssdk.Credentials, error) {

@@ -204,10 +204,53 @@ func TestExchangeChained(t *testing.T) {
 	}
 }
 
+// TestExchangeChainedExternalIDAndTags: the external id and the session
+// tags go on the chained AssumeRole, signed, as STS reads them; the first
+// call, which cannot take them, carries none.
+func TestExchangeChainedExternalIDAndTags(t *testing.T) {
+	fake, o := newFake(t)
+	o.ChainRole = testChain
+	o.ExternalID = "acme:ci/prod"
+	o.SessionTags = []string{"team=platform ops", "Repository=acme/api", "empty="}
+	o.TransitiveTagKeys = []string{"team"}
+	if _, err := Exchange(context.Background(), o, staticToken, testClaims()); err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	calls := fake.Calls()
+	if len(calls) != 2 {
+		t.Fatalf("%d calls", len(calls))
+	}
+	for k := range calls[0].Form {
+		if strings.HasPrefix(k, "Tags.") || strings.HasPrefix(k, "TransitiveTagKeys.") || k == "ExternalId" {
+			t.Errorf("AssumeRoleWithWebIdentity carries %s", k)
+		}
+	}
+	second := calls[1]
+	if !second.SignatureOK {
+		t.Fatalf("the chained call is not validly signed: %s", second.SignError)
+	}
+	want := map[string]string{
+		"ExternalId":        "acme:ci/prod",
+		"Tags.member.1.Key": "team", "Tags.member.1.Value": "platform ops",
+		"Tags.member.2.Key": "Repository", "Tags.member.2.Value": "acme/api",
+		"Tags.member.3.Key": "empty", "Tags.member.3.Value": "",
+		"TransitiveTagKeys.member.1": "team",
+	}
+	for k, v := range want {
+		if !second.Form.Has(k) || second.Form.Get(k) != v {
+			t.Errorf("AssumeRole %s = %q, want %q", k, second.Form.Get(k), v)
+		}
+	}
+	if second.Form.Has("Tags.member.4.Key") || second.Form.Has("TransitiveTagKeys.member.2") {
+		t.Errorf("AssumeRole form: %v", second.Form)
+	}
+}
+
 func TestExchangeErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		chain   bool
+		edit    func(o *Options)
 		queue   map[string][]stsfake.Reply
 		family  error
 		code    string
@@ -240,12 +283,19 @@ func TestExchangeErrors(t *testing.T) {
 			family: failure.ErrNetwork, code: "ServiceUnavailable", hint: []string{"retry later"}, calls: 4},
 		{name: "chained role refused", chain: true, queue: map[string][]stsfake.Reply{stsfake.AssumeRole: {stsfake.AccessDeniedChained}},
 			family: failure.ErrExchange, code: CodeAccessDenied, hint: []string{"sts:AssumeRole on " + testChain}, calls: 2},
+		{name: "chained role refused, with tags and an external id", chain: true,
+			edit:   func(o *Options) { o.SessionTags, o.ExternalID = []string{"team=a"}, "acme-ci" },
+			queue:  map[string][]stsfake.Reply{stsfake.AssumeRole: {stsfake.AccessDeniedChained}},
+			family: failure.ErrExchange, code: CodeAccessDenied, hint: []string{"sts:TagSession", "sts:ExternalId"}, calls: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake, o := newFake(t)
 			if tt.chain {
 				o.ChainRole = testChain
+			}
+			if tt.edit != nil {
+				tt.edit(&o)
 			}
 			for action, replies := range tt.queue {
 				fake.Queue(action, replies...)

@@ -259,6 +259,15 @@ func (r *Result) ProcessArgs() []string {
 	if o.ChainRole != "" {
 		args = append(args, "--aws-chain-role", o.ChainRole)
 	}
+	if o.ExternalID != "" {
+		args = append(args, "--aws-external-id", o.ExternalID)
+	}
+	for _, t := range o.SessionTags {
+		args = append(args, "--aws-session-tags", t)
+	}
+	for _, k := range o.TransitiveTagKeys {
+		args = append(args, "--aws-transitive-tag-keys", k)
+	}
 	for _, id := range o.AllowedAccountIDs {
 		args = append(args, "--aws-allowed-account-ids", id)
 	}

@@ -203,6 +203,7 @@ func TestHandoverRefreshableProfile(t *testing.T) {
 		Profile: "ci", Refreshable: true, ChainRole: testChain, Duration: 45 * time.Minute,
 		PolicyARNs: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}, AllowedAccountIDs: []string{"444455556666"},
 		TokenAudience: "https://github.com/acme", SessionName: "fixed-name",
+		ExternalID: "acme:ci", SessionTags: []string{"team=platform ops", "env=prod"}, TransitiveTagKeys: []string{"team"},
 	})
 	r.SessionPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::it's $HOME"}]}`
 	r.Endpoint = "https://sts.eu-west-1.amazonaws.com"
@@ -262,6 +263,8 @@ func TestHandoverRefreshableProfile(t *testing.T) {
 		"--aws-region", "eu-west-1", "--aws-audience", "https://github.com/acme", "--aws-session-name", "fixed-name",
 		"--aws-duration", "45m0s", "--aws-session-policy", r.SessionPolicy,
 		"--aws-policy-arns", "arn:aws:iam::aws:policy/ReadOnlyAccess", "--aws-chain-role", testChain,
+		"--aws-external-id", "acme:ci", "--aws-session-tags", "team=platform ops", "--aws-session-tags", "env=prod",
+		"--aws-transitive-tag-keys", "team",
 		"--aws-allowed-account-ids", "444455556666", "--aws-sts-endpoint", "https://sts.eu-west-1.amazonaws.com",
 		"--aws-role", testRole)
 	if gotArgs := strings.Split(strings.TrimSuffix(string(received), "\x00"), "\x00"); !reflect.DeepEqual(gotArgs, want) {

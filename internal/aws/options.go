@@ -46,6 +46,9 @@ type Options struct {
 	SessionPolicy     string        // aws-session-policy: inline JSON, or a file ("file://" optional)
 	PolicyARNs        []string      // aws-policy-arns: managed policies that bound the session
 	ChainRole         string        // aws-chain-role: a second role, assumed with the first one's credentials
+	ExternalID        string        // aws-external-id: the chained role's sts:ExternalId
+	SessionTags       []string      // aws-session-tags: KEY=VALUE tags of the chained session
+	TransitiveTagKeys []string      // aws-transitive-tag-keys: those of SessionTags that pass on down a further chain
 	AllowedAccountIDs []string      // aws-allowed-account-ids: the final credentials must belong to one
 	Profile           string        // aws-profile: write the shared config/credentials files
 	Refreshable       bool          // aws-refreshable: the profile calls `keyless credential-process aws`
@@ -78,6 +81,7 @@ type plan struct {
 	duration      time.Duration
 	sessionPolicy string // compacted JSON, or ""
 	finalRole     string
+	chain         chainPlan
 }
 
 // Audience is the OIDC audience the token for AWS must carry.
@@ -240,6 +244,9 @@ func (o Options) resolve() (plan, error) {
 		return p, failure.Usage("pass --aws-profile NAME too: refreshable credentials live in a credential_process profile", "aws: --aws-refreshable needs a profile")
 	}
 
+	if p.chain, err = o.resolveChain(); err != nil {
+		return p, err
+	}
 	if p.endpoint, err = o.endpoint(); err != nil {
 		return p, err
 	}

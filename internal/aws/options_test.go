@@ -2,6 +2,7 @@ package aws
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,9 @@ func TestValidate(t *testing.T) {
 			o.SessionPolicy = `{"Version":"2012-10-17","Statement":[]}`
 			o.PolicyARNs = []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}
 			o.ChainRole = "arn:aws-us-gov:iam::444455556666:role/path/to/target"
+			o.ExternalID = "acme:ci/" + strings.Repeat("x", 1216)
+			o.SessionTags = []string{"team=platform ops", "Cost-Center=", "repo=acme/api@v1+x:y=z"}
+			o.TransitiveTagKeys = []string{"Team"}
 			o.AllowedAccountIDs = []string{"444455556666"}
 			o.Profile = "ci"
 			o.Refreshable = true
@@ -40,6 +44,30 @@ func TestValidate(t *testing.T) {
 		{name: "role is a user", edit: func(o *Options) { o.Role = "arn:aws:iam::111122223333:user/bob" }, family: failure.ErrUsage, msg: "not an IAM role ARN"},
 		{name: "role with a quote", edit: func(o *Options) { o.Role = "arn:aws:iam::111122223333:role/a'b" }, family: failure.ErrUsage},
 		{name: "bad chain role", edit: func(o *Options) { o.ChainRole = "target" }, family: failure.ErrUsage, msg: "--aws-chain-role"},
+		{name: "external id without a chain", edit: func(o *Options) { o.ExternalID = "acme-ci" }, family: failure.ErrUsage, msg: "--aws-external-id applies to the chained role", hint: "--aws-chain-role"},
+		{name: "session tags without a chain", edit: func(o *Options) { o.SessionTags = []string{"team=a"} }, family: failure.ErrUsage, msg: "--aws-session-tags", hint: "only come from the token"},
+		{name: "transitive keys without a chain", edit: func(o *Options) { o.TransitiveTagKeys = []string{"team"} }, family: failure.ErrUsage, msg: "--aws-transitive-tag-keys"},
+		{name: "external id too short", edit: func(o *Options) { o.ChainRole = testChain; o.ExternalID = "x" }, family: failure.ErrUsage, msg: "not a valid external id", hint: "2 to 1224"},
+		{name: "external id too long", edit: func(o *Options) { o.ChainRole = testChain; o.ExternalID = strings.Repeat("x", 1225) }, family: failure.ErrUsage},
+		{name: "external id with a space", edit: func(o *Options) { o.ChainRole = testChain; o.ExternalID = "acme ci" }, family: failure.ErrUsage},
+		{name: "tag without =", edit: func(o *Options) { o.ChainRole = testChain; o.SessionTags = []string{"team"} }, family: failure.ErrUsage, msg: `"team"`, hint: "KEY=VALUE"},
+		{name: "tag with an empty key", edit: func(o *Options) { o.ChainRole = testChain; o.SessionTags = []string{"=x"} }, family: failure.ErrUsage},
+		{name: "tag key aws:", edit: func(o *Options) { o.ChainRole = testChain; o.SessionTags = []string{"AWS:team=x"} }, family: failure.ErrUsage, hint: "aws:"},
+		{name: "tag key too long", edit: func(o *Options) { o.ChainRole = testChain; o.SessionTags = []string{strings.Repeat("k", 129) + "=v"} }, family: failure.ErrUsage},
+		{name: "tag value too long", edit: func(o *Options) { o.ChainRole = testChain; o.SessionTags = []string{"k=" + strings.Repeat("v", 257)} }, family: failure.ErrUsage},
+		{name: "tag value with a quote", edit: func(o *Options) { o.ChainRole = testChain; o.SessionTags = []string{"k=a'b"} }, family: failure.ErrUsage},
+		{name: "tag keys equal but for case", edit: func(o *Options) { o.ChainRole = testChain; o.SessionTags = []string{"team=a", "Team=b"} }, family: failure.ErrUsage, msg: "twice"},
+		{name: "too many tags", edit: func(o *Options) {
+			o.ChainRole = testChain
+			for i := 0; i <= MaxSessionTags; i++ {
+				o.SessionTags = append(o.SessionTags, fmt.Sprintf("k%d=v", i))
+			}
+		}, family: failure.ErrUsage, msg: "51"},
+		{name: "transitive key not a tag", edit: func(o *Options) {
+			o.ChainRole = testChain
+			o.SessionTags = []string{"team=a"}
+			o.TransitiveTagKeys = []string{"env"}
+		}, family: failure.ErrUsage, msg: `"env"`},
 		{name: "no region", edit: func(o *Options) { o.Region = "" }, family: failure.ErrUsage, msg: "no region", hint: "AWS_REGION"},
 		{name: "bad region", edit: func(o *Options) { o.Region = "Europe" }, family: failure.ErrUsage, msg: "not an AWS region"},
 		{name: "region from AWS_DEFAULT_REGION", edit: func(o *Options) { o.Region = ""; o.Env = environ.Map{"AWS_DEFAULT_REGION": "us-west-2"} }},
