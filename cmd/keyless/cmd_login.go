@@ -70,6 +70,8 @@ func defaultOf(name string) string {
 func loginOptionsFrom(cmd *cli.Command) app.LoginOptions {
 	return app.LoginOptions{
 		PolicyPath:        str(cmd, "policy"),
+		RequirePolicy:     cmd.Bool("require-policy"),
+		PolicySHA256:      str(cmd, "policy-sha256"),
 		TokenEnv:          str(cmd, "token-env"),
 		TokenFile:         str(cmd, "token-file"),
 		Issuers:           given(cmd, "issuer"),

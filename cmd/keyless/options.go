@@ -48,7 +48,9 @@ var loginOptions = append(commonOptions(), cloudOptions()...)
 
 func commonOptions() []option {
 	return []option{
-		{"policy", kString, catCommon, "policy file; default: .github/keyless.yaml, then .keyless.yaml", ""},
+		{"policy", kString, catCommon, "policy file; default: .github/keyless.yaml, then .keyless.yaml (refused on pull request and merge request events: name it there)", ""},
+		{"require-policy", kBool, catCommon, "refuse to run without a policy file, instead of leaving the decision to the cloud-side trust alone", "false"},
+		{"policy-sha256", kString, catCommon, "refuse a policy file whose SHA-256 (hex, as sha256sum prints it) is not this one; implies require-policy", ""},
 		{"token-env", kString, catCommon, "read the OIDC token from this environment variable (GitLab: the id_tokens: name; default KEYLESS_ID_TOKEN)", ""},
 		{"token-file", kString, catCommon, "read the OIDC token from this file, re-read whenever a token is needed (e.g. a Kubernetes projected token)", ""},
 		{"issuer", kList, catCommon, "more trusted issuer URLs (GitHub Enterprise Server, self-managed GitLab); repeatable or comma-separated", ""},

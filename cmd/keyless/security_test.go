@@ -1,9 +1,13 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +15,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/aws/stsfake"
 	"github.com/keyless-dev/keyless/internal/environ"
 	"github.com/keyless-dev/keyless/internal/gcp/gcpfake"
+	"github.com/keyless-dev/keyless/internal/verify/verifytest"
 )
 
 // The tests in this file are attacks: each is what a job that controls its
@@ -321,4 +326,175 @@ func valuesOf(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// looseRule is what a pull request writes into the workspace's policy:
+// any branch of the repository, any event, may be the deploy role.
+const looseRule = `  - name: anything-goes
+    issuer: github
+    match:
+      repository: acme/api
+    grant:
+      aws: [{role: "arn:aws:iam::111122223333:role/deploy", max-duration: 1h}]
+`
+
+// workspacePolicy writes rules as the workspace's default policy file,
+// .github/keyless.yaml, and makes the workspace the working directory.
+func workspacePolicy(t *testing.T, j *githubJob, rules string) string {
+	t.Helper()
+	ws := j.env["GITHUB_WORKSPACE"]
+	path := filepath.Join(ws, ".github", "keyless.yaml")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("version: 1\nissuers:\n  github: "+j.issuer.URL+"\nrules:\n"+rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(ws)
+	return path
+}
+
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Hole 7: a job can weaken the policy that guards it. On a pull request the
+// checkout's .github/keyless.yaml is the pull request's own, so a change
+// that loosens it was obeyed. A policy found at the default path is now
+// refused on a pull request event, before any exchange; one the workflow
+// names with --policy, or pins with --policy-sha256, goes on.
+func TestAttackPullRequestLoosensWorkspacePolicy(t *testing.T) {
+	for _, event := range []string{"pull_request", "pull_request_target"} {
+		t.Run(event, func(t *testing.T) {
+			j := newGitHubJob(t, allowDeployRule)
+			j.runner.Extra["event_name"] = event
+			path := workspacePolicy(t, j, looseRule)
+			sts := stsfake.New()
+			defer sts.Close()
+			awsArgs := []string{"--aws-role", deployRole, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL}
+			code, _, stderr := attack(t, j, nil, nil, append([]string{"login"}, awsArgs...)...)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1 (refused)\nstderr:\n%s", code, stderr)
+			}
+			if n := len(sts.Calls()); n != 0 {
+				t.Errorf("STS was called %d times under a policy the pull request wrote", n)
+			}
+			for _, w := range []string{"refusing a policy read from the workspace on a " + event + " event", "hint: ", "--policy"} {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if strings.Contains(stderr, "allowed by rule") {
+				t.Errorf("stderr says allowed:\n%s", stderr)
+			}
+			assertNothingWritten(t, j)
+
+			// Named by the workflow, or pinned: the workflow's choice.
+			for _, extra := range [][]string{{"--policy", path}, {"--policy-sha256", sha256File(t, path)}} {
+				code, _, stderr = attack(t, j, nil, nil, append(append([]string{"login", "--format", "json"}, extra...), awsArgs...)...)
+				if code != 0 {
+					t.Errorf("%v: exit %d\nstderr:\n%s", extra, code, stderr)
+				}
+			}
+		})
+	}
+}
+
+// The same on GitLab: a merge request pipeline's checkout is the merge
+// request's, policy file included.
+func TestAttackMergeRequestLoosensWorkspacePolicy(t *testing.T) {
+	iss := verifytest.New(t)
+	now := time.Now()
+	tok := iss.Token(t, map[string]any{
+		"iss": iss.URL, "aud": "sts.amazonaws.com", "sub": "project_path:acme/api:ref_type:branch:ref:feature",
+		"project_path": "acme/api", "namespace_path": "acme", "ref": "feature", "ref_type": "branch",
+		"pipeline_source": "merge_request_event",
+		"iat":             now.Add(-time.Minute).Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(10 * time.Minute).Unix(),
+	})
+	ws := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ws, ".keyless.yaml"), []byte("version: 1\nissuers:\n  gitlab: "+iss.URL+`
+rules:
+  - name: anything-goes
+    issuer: gitlab
+    match:
+      repository: acme/api
+    grant:
+      aws: [{role: "`+deployRole+`"}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(ws)
+	sts := stsfake.New()
+	defer sts.Close()
+	env := environ.Map{"GITLAB_CI": "true", "CI_SERVER_URL": iss.URL, "CI_PROJECT_DIR": ws, "KEYLESS_ID_TOKEN": tok, "HOME": t.TempDir(), "TMPDIR": t.TempDir()}
+	code, stdout, stderr := runCLI(t, env, "", "login", "--debug", "--aws-role", deployRole, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+	if code != 1 || !strings.Contains(stderr, "on a merge_request_event event") {
+		t.Fatalf("exit %d, want 1 (refused)\nstderr:\n%s", code, stderr)
+	}
+	if n := len(sts.Calls()); n != 0 {
+		t.Errorf("STS was called %d times under a policy the merge request wrote", n)
+	}
+	assertNoSecrets(t, "stdout", stdout, []string{tok})
+	assertNoSecrets(t, "stderr", stderr, []string{tok})
+}
+
+// --policy-sha256 pins the policy a workflow expects: a policy file with
+// other bytes (loosened by a change, or swapped by an earlier step) is
+// refused before any exchange, and the message names both digests.
+func TestAttackPolicyNotThePinnedOne(t *testing.T) {
+	j := newGitHubJob(t, allowDeployRule)
+	pinned := sha256File(t, j.policy)
+	if err := os.WriteFile(j.policy, []byte("version: 1\nissuers:\n  github: "+j.issuer.URL+"\nrules:\n"+looseRule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sts := stsfake.New()
+	defer sts.Close()
+	code, _, stderr := attack(t, j, nil, nil, "login", "--policy", j.policy, "--policy-sha256", "SHA256:"+strings.ToUpper(pinned),
+		"--aws-role", deployRole, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (refused)\nstderr:\n%s", code, stderr)
+	}
+	if n := len(sts.Calls()); n != 0 {
+		t.Errorf("STS was called %d times under a policy that is not the pinned one", n)
+	}
+	for _, w := range []string{pinned, sha256File(t, j.policy), "--policy-sha256", "hint: "} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	assertNothingWritten(t, j)
+
+	code, _, stderr = attack(t, j, nil, nil, "login", "--policy", j.policy, "--policy-sha256", "not-a-digest", "--aws-role", deployRole)
+	if code != 2 || !strings.Contains(stderr, "is not a SHA-256") {
+		t.Errorf("a malformed pin: exit %d\nstderr:\n%s", code, stderr)
+	}
+}
+
+// --require-policy: without a policy file the run stops (exit 1) instead of
+// leaving the decision to the cloud-side trust alone, before any exchange;
+// so does --policy-sha256, which pins a policy that is not there.
+func TestRequirePolicy(t *testing.T) {
+	for _, flag := range [][]string{{"--require-policy"}, {"--policy-sha256", strings.Repeat("ab", 32)}} {
+		t.Run(flag[0], func(t *testing.T) {
+			j := newGitHubJob(t, allowDeployRule)
+			t.Chdir(t.TempDir())
+			sts := stsfake.New()
+			defer sts.Close()
+			code, _, stderr := attack(t, j, nil, nil, append([]string{"login"}, append(flag,
+				"--aws-role", deployRole, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)...)...)
+			if code != 1 || !strings.Contains(stderr, "no policy file") || !strings.Contains(stderr, flag[0]+" asks for one") {
+				t.Fatalf("exit %d, want 1\nstderr:\n%s", code, stderr)
+			}
+			if n := len(sts.Calls()); n != 0 {
+				t.Errorf("STS was called %d times without the required policy", n)
+			}
+			assertNothingWritten(t, j)
+		})
+	}
 }

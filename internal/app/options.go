@@ -9,7 +9,12 @@ import (
 // LoginOptions are the options of login, exec and credential-process, as the
 // user gave them (flags, KEYLESS_ variables or action inputs).
 type LoginOptions struct {
-	PolicyPath        string
+	PolicyPath string
+	// RequirePolicy refuses a run without a policy file.
+	RequirePolicy bool
+	// PolicySHA256 pins the policy file's bytes (hex SHA-256); it implies
+	// RequirePolicy.
+	PolicySHA256      string
 	TokenEnv          string
 	TokenFile         string
 	Issuers           []string

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,14 +32,17 @@ var policyCandidates = []string{".github/keyless.yaml", ".keyless.yaml"}
 // session is the part every login-like command shares: the policy, the
 // token source, the verifier, and the job's verified identity.
 type session struct {
-	rt       Runtime
-	opts     LoginOptions
-	prog     *progress
-	client   *http.Client
-	policy   *policy.Policy // nil: no policy, the cloud-side trust decides
-	source   tokensource.Source
-	verifier *verify.Verifier
-	attempts int // of one network call: --retries + 1
+	rt     Runtime
+	opts   LoginOptions
+	prog   *progress
+	client *http.Client
+	policy *policy.Policy // nil: no policy, the cloud-side trust decides
+	// policyFromWorkspace: no --policy named the policy, it was found at a
+	// default path in the workspace. policyPinned: --policy-sha256 pinned it.
+	policyFromWorkspace, policyPinned bool
+	source                            tokensource.Source
+	verifier                          *verify.Verifier
+	attempts                          int // of one network call: --retries + 1
 
 	mu     sync.Mutex
 	tokens map[string]secret.String // verified, by cloud
@@ -137,6 +142,10 @@ func expectedIssuer(env environ.Env, named, forPlatform []string) string {
 }
 
 func (s *session) loadPolicy() error {
+	pin, err := policyPin(s.opts.PolicySHA256)
+	if err != nil {
+		return err
+	}
 	path := s.opts.PolicyPath
 	if path == "" {
 		for _, c := range policyCandidates {
@@ -150,17 +159,74 @@ func (s *session) loadPolicy() error {
 			}
 		}
 		if path == "" {
+			if s.opts.RequirePolicy || pin != "" {
+				return failure.New(failure.ErrDenied, "write the policy, or name it with --policy; see docs/security.md",
+					"no policy file (looked for %s), and %s asks for one", strings.Join(policyCandidates, ", "), requiredBy(pin))
+			}
 			s.prog.say("no policy file (looked for %s): relying on the cloud-side trust alone", strings.Join(policyCandidates, ", "))
 			return nil
 		}
+		s.policyFromWorkspace = true
 	}
 	p, err := policy.Load(path)
 	if err != nil {
 		return err
 	}
-	s.policy = p
-	s.prog.debugf("policy %s: %d rules", path, len(p.Rules()))
+	if pin != "" && p.SHA256() != pin {
+		return failure.New(failure.ErrDenied, "if the policy was changed on purpose, pin its new SHA-256 (sha256sum "+path+"); if not, find out who changed it",
+			"policy %s has SHA-256 %s, not the %s that --policy-sha256 pins", path, p.SHA256(), pin)
+	}
+	s.policy, s.policyPinned = p, pin != ""
+	s.prog.debugf("policy %s: %d rules, SHA-256 %s", path, len(p.Rules()), p.SHA256())
 	return nil
+}
+
+// policyPin reads --policy-sha256: a hex SHA-256, as sha256sum prints it
+// (a "sha256:" prefix and upper case are accepted); "" pins nothing.
+func policyPin(s string) (string, error) {
+	pin := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "sha256:")
+	if pin == "" {
+		return "", nil
+	}
+	if _, err := hex.DecodeString(pin); err != nil || len(pin) != 2*sha256.Size {
+		return "", failure.Usage("give the 64 hex digits sha256sum prints for the policy file",
+			"--policy-sha256 %q is not a SHA-256", s)
+	}
+	return pin, nil
+}
+
+func requiredBy(pin string) string {
+	if pin != "" {
+		return "--policy-sha256"
+	}
+	return "--require-policy"
+}
+
+// checkPolicySource refuses a policy found at the default path in the
+// workspace when the job runs for an untrusted event (a pull request, a
+// merge request): the checkout is then the contributor's, policy file
+// included, and a policy the guarded job can edit guards nothing. A policy
+// named with --policy, or pinned with --policy-sha256, is the workflow's
+// choice and goes on. The event is read from the verified claims, with the
+// platform of the token's issuer.
+func (s *session) checkPolicySource(c claims.Claims) error {
+	if s.policy == nil || !s.policyFromWorkspace || s.policyPinned {
+		return nil
+	}
+	iss := c.String("iss")
+	name := ""
+	for n, u := range s.policy.Issuers() {
+		if u == iss {
+			name = n
+		}
+	}
+	ev := platform.Of(iss, name).UntrustedEvent(c.String)
+	if ev == "" {
+		return nil
+	}
+	return failure.New(failure.ErrDenied,
+		"name a policy the pull request cannot change with --policy (from the protected branch or a central repository, checked out apart from the change), or pin it with --policy-sha256; see docs/security.md",
+		"policy %s: refusing a policy read from the workspace on a %s event: the checkout is the change's own, and so is its policy", s.policy.Name(), ev)
 }
 
 // token returns a verified token for one cloud's audience, and its claims.
@@ -303,6 +369,9 @@ func (s *session) decide(c claims.Claims, clouds []cloud) (*policy.Decision, err
 	if s.policy == nil {
 		return nil, nil
 	}
+	if err := s.checkPolicySource(c); err != nil {
+		return nil, err
+	}
 	targets := make([]policy.Target, 0, len(clouds))
 	for _, cl := range clouds {
 		targets = append(targets, cl.Targets()...)
@@ -352,6 +421,11 @@ func (s *session) processArgs() []string {
 		if abs, err := filepath.Abs(s.policy.Name()); err == nil {
 			args = append(args, "--policy="+abs)
 		}
+	}
+	if s.policyPinned {
+		args = append(args, "--policy-sha256="+s.policy.SHA256())
+	} else if s.opts.RequirePolicy {
+		args = append(args, "--require-policy")
 	}
 	if s.opts.TokenFile != "" {
 		if abs, err := filepath.Abs(s.opts.TokenFile); err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/keyless-dev/keyless/internal/environ"
@@ -349,6 +350,17 @@ func EventClaims() []string {
 		}
 	}
 	return out
+}
+
+// UntrustedEvent is the event a token's claims name (claim reads one) when
+// it is one of the platform's UntrustedEvents, else "".
+func (p *Platform) UntrustedEvent(claim func(name string) string) string {
+	for _, c := range p.Concepts["event"] {
+		if v := claim(c.Name); v != "" && slices.Contains(p.UntrustedEvents, v) {
+			return v
+		}
+	}
+	return ""
 }
 
 // UntrustedEvents lists every platform's untrusted events.

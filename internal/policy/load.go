@@ -2,6 +2,8 @@ package policy
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +68,8 @@ func Parse(name string, data []byte) (*Policy, error) {
 		return nil, err
 	}
 	p.name = name
+	sum := sha256.Sum256(data)
+	p.sha256 = hex.EncodeToString(sum[:])
 	return p, nil
 }
 

@@ -48,6 +48,7 @@ const (
 // use.
 type Policy struct {
 	name    string
+	sha256  string // hex SHA-256 of the bytes it was parsed from
 	issuers map[string]issuer
 	rules   []*rule
 	// claimNames indexes every claim any rule reads, so an evaluation
@@ -65,6 +66,10 @@ type issuer struct {
 
 // Name is the file name the policy was loaded from.
 func (p *Policy) Name() string { return p.name }
+
+// SHA256 is the hex SHA-256 of the bytes the policy was parsed from, as
+// sha256sum prints it: what --policy-sha256 pins.
+func (p *Policy) SHA256() string { return p.sha256 }
 
 // Issuers maps issuer names to URLs, the github and gitlab defaults included.
 func (p *Policy) Issuers() map[string]string {
