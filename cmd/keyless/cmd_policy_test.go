@@ -10,7 +10,11 @@ import (
 func TestPolicyCommand(t *testing.T) {
 	dir := t.TempDir()
 	risky := dir + "/risky.yaml"
-	if err := os.WriteFile(risky, []byte("version: 1\nrules:\n  - name: org\n    issuer: github\n    match: {owner: acme}\n    grant: {aws: [{role: \"arn:aws:iam::111122223333:role/read\"}]}\n"), 0o600); err != nil {
+	if err := os.WriteFile(risky, []byte("version: 1\nrules:\n  - name: org\n    issuer: github\n    match: {repository: acme/api, tag: v1.2.3, event: push, runner: github-hosted}\n    grant: {aws: [{role: \"arn:aws:iam::111122223333:role/read\"}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clean := dir + "/clean.yaml"
+	if err := os.WriteFile(clean, []byte("version: 1\nrules:\n  - name: main\n    issuer: github\n    match: {repository: acme/api, branch: main, event: push, runner: github-hosted}\n    grant: {aws: [{role: \"arn:aws:iam::111122223333:role/read\"}]}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -20,10 +24,11 @@ func TestPolicyCommand(t *testing.T) {
 		out    string
 		stderr string
 	}{
-		{"clean", []string{"policy", "lint", "../../policies/multi-cloud.yaml", "--strict"}, 0, "multi-cloud.yaml: no findings", ""},
-		{"warning", []string{"policy", "lint", risky}, 0, "warning [owner-only-binding] rule org:", ""},
-		{"warning strict", []string{"policy", "lint", "--strict", risky}, 1, "fix: add repository:", "keyless: policy lint: 0 errors, 1 warning, 0 info"},
-		{"json", []string{"policy", "lint", "--format", "json", risky}, 0, `"code": "owner-only-binding"`, ""},
+		{"clean", []string{"policy", "lint", clean, "--strict"}, 0, "clean.yaml: no findings", ""},
+		{"warning", []string{"policy", "lint", risky}, 0, "warning [tag] rule org:", ""},
+		{"warning strict", []string{"policy", "lint", "--strict", risky}, 1, "fix: pin a protected branch", "keyless: policy lint: 0 errors, 1 warning, 0 info"},
+		{"json", []string{"policy", "lint", "--format", "json", risky}, 0, `"code": "tag"`, ""},
+		{"dangerous example", []string{"policy", "lint", "../../policies/github-deploy.yaml"}, 1, "error [pull-request] rule ci-read-only:", ""},
 		{"no file", []string{"policy", "lint"}, 2, "", "expected one file"},
 		{"broken", []string{"policy", "lint", "../../examples/claims/github-tag.json"}, 2, "", "keyless: ../../examples/claims/github-tag.json:"},
 		{"schema", []string{"policy", "schema"}, 0, `"title": "keyless policy"`, ""},

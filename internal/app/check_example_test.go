@@ -50,9 +50,15 @@ func ExampleCheck() {
 }
 
 func ExamplePolicyLint() {
-	err := app.PolicyLint(context.Background(), app.PolicyLintOptions{Path: "../../policies/multi-cloud.yaml", Strict: true}, os.Stdout)
+	err := app.PolicyLint(context.Background(), app.PolicyLintOptions{Path: "../../policies/gitlab-protected.yaml"}, os.Stdout)
 	fmt.Println("error:", err)
 	// Output:
-	// ../../policies/multi-cloud.yaml: no findings
+	// ../../policies/gitlab-protected.yaml:13: warning [name-only] rule deploy-from-main: the rule admits a job of a project re-created under the same name (sub "project_path:acme/api:ref_type:branch:ref:main"): after a rename or a deletion, whoever creates the same name gets the trust
+	//   fix: pin the id too (project_id, terraform_workspace_id, terraform_organization_id)
+	// ../../policies/gitlab-protected.yaml:27: warning [tag] rule release-from-tags: the rule admits a job on tag "v0.0.0": tags move and, without tag protection, anyone who can push creates them
+	//   fix: pin a protected branch or environment, or protect the tags
+	// ../../policies/gitlab-protected.yaml:27: warning [name-only] rule release-from-tags: the rule admits a job of a project re-created under the same name (sub "project_path:acme/api:ref_type:tag:ref:v0.0.0"): after a rename or a deletion, whoever creates the same name gets the trust
+	//   fix: pin the id too (project_id, terraform_workspace_id, terraform_organization_id)
+	// ../../policies/gitlab-protected.yaml: 0 errors, 3 warnings, 0 info
 	// error: <nil>
 }

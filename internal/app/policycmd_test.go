@@ -34,7 +34,14 @@ rules:
 rules:
   - name: org
     issuer: github
-    match: {owner: acme, event: push}
+    match: {repository: acme/api, tag: v1.2.3, event: push, runner: github-hosted}
+    grant: {aws: [{role: "arn:aws:iam::111122223333:role/read"}]}
+`)
+	clean := write("clean.yaml", `version: 1
+rules:
+  - name: main
+    issuer: github
+    match: {repository: acme/api, branch: main, event: push, runner: github-hosted}
     grant: {aws: [{role: "arn:aws:iam::111122223333:role/read"}]}
 `)
 	broken := write("broken.yaml", "version: 1\nrules: [\n")
@@ -44,12 +51,13 @@ rules:
 		family error
 		out    []string
 	}{
-		{"clean", PolicyLintOptions{Path: examplePolicies + "github-deploy.yaml"}, nil, []string{"github-deploy.yaml: no findings"}},
-		{"errors fail", PolicyLintOptions{Path: risky}, failure.ErrDenied, []string{"risky.yaml:3: error [no-repository-binding] rule anyone:", "  fix: add repository:", "1 error, 2 warnings, 0 info"}},
-		{"warnings pass", PolicyLintOptions{Path: warnOnly}, nil, []string{"warning [owner-only-binding]", "0 errors, 1 warning, 0 info"}},
-		{"warnings fail with strict", PolicyLintOptions{Path: warnOnly, Strict: true}, failure.ErrDenied, []string{"warning [owner-only-binding]"}},
-		{"json", PolicyLintOptions{Path: risky, Format: "json"}, failure.ErrDenied, []string{`"code": "no-repository-binding"`, `"severity": "error"`}},
-		{"json clean", PolicyLintOptions{Path: examplePolicies + "gitlab-protected.yaml", Format: "json"}, nil, []string{`"findings": []`}},
+		{"clean", PolicyLintOptions{Path: clean}, nil, []string{"clean.yaml: no findings"}},
+		{"a pull-request grant fails", PolicyLintOptions{Path: examplePolicies + "github-deploy.yaml"}, failure.ErrDenied, []string{"error [pull-request] rule ci-read-only:"}},
+		{"errors fail", PolicyLintOptions{Path: risky}, failure.ErrDenied, []string{"risky.yaml:3: error [no-subject] rule anyone:", "  fix: pin the repository", "1 error, 2 warnings, 0 info"}},
+		{"warnings pass", PolicyLintOptions{Path: warnOnly}, nil, []string{"warning [tag]", "0 errors, 1 warning, 0 info"}},
+		{"warnings fail with strict", PolicyLintOptions{Path: warnOnly, Strict: true}, failure.ErrDenied, []string{"warning [tag]"}},
+		{"json", PolicyLintOptions{Path: risky, Format: "json"}, failure.ErrDenied, []string{`"code": "no-subject"`, `"severity": "error"`}},
+		{"json clean", PolicyLintOptions{Path: clean, Format: "json"}, nil, []string{`"findings": []`}},
 		{"broken policy", PolicyLintOptions{Path: broken}, failure.ErrUsage, nil},
 		{"missing file", PolicyLintOptions{Path: filepath.Join(dir, "nope.yaml")}, failure.ErrUsage, nil},
 		{"bad format", PolicyLintOptions{Path: risky, Format: "sarif"}, failure.ErrUsage, nil},

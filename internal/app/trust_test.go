@@ -20,8 +20,9 @@ func TestTrustAudit(t *testing.T) {
 		out    string
 	}{
 		{"safe", TrustAuditOptions{Files: []string{auditData + "aws-safe.json", auditData + "gcp-safe.yaml"}}, nil, "0 dangerous, 0 caution, 2 safe"},
-		{"caution only", TrustAuditOptions{Files: []string{auditData + "azure-pull-request.json"}, Format: "json"}, nil, `"grade": "caution"`},
-		{"dangerous", TrustAuditOptions{Files: []string{auditData + "aws-no-subject.json"}, Format: "sarif"}, failure.ErrDenied, `"ruleId": "no-subject"`},
+		{"caution only", TrustAuditOptions{Files: []string{auditData + "azure-shared-audience.json"}, Format: "json"}, nil, `"grade": "caution"`},
+		{"pull requests are dangerous", TrustAuditOptions{Files: []string{auditData + "azure-pull-request.json"}, Format: "json"}, failure.ErrDenied, `"grade": "dangerous"`},
+		{"dangerous", TrustAuditOptions{Files: []string{auditData + "aws-no-subject.json"}, Format: "sarif"}, failure.ErrDenied, `"ruleId": "trivially-true"`},
 		{"stdin", TrustAuditOptions{Files: []string{"-"}, Stdin: strings.NewReader(`{"Statement": []}`)}, nil, "stdin: AWS role trust policy: safe"},
 		{"immutable owners", TrustAuditOptions{Files: []string{auditData + "aws-safe.json"}, ImmutableOwners: []string{"acme"}}, nil, "classic-subject"},
 		{"no files", TrustAuditOptions{}, failure.ErrUsage, ""},

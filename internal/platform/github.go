@@ -79,6 +79,7 @@ func github() *Platform {
 		RepositoryClaims: []string{"repository", "repository_id"},
 		OwnerClaims:      []string{"repository_owner", "repository_owner_id"},
 		IDClaims:         []string{"repository_id", "repository_owner_id", "actor_id", "enterprise_id"},
+		Jobs:             githubJobs(),
 		Subject: Subject{
 			Key: "repo:", OwnerEnd: "/", RepositoryEnd: ":",
 			Owner: "owner", Repository: "repository",

@@ -73,6 +73,7 @@ func gitlab() *Platform {
 		PusherClaims:     []string{"user_login", "user_email", "user_id"},
 		UntrustedEvents:  []string{"merge_request_event"},
 		RefType:          "ref_type",
+		Jobs:             gitlabJobs(),
 		Subject: Subject{
 			Key: "project_path:", OwnerEnd: "/", RepositoryEnd: ":",
 			Owner: "group", Repository: "project", Nested: true,

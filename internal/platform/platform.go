@@ -68,6 +68,9 @@ type Platform struct {
 	// NestedClaims: a claim name with a "/" is a path into objects
 	// ("kubernetes.io/namespace" is namespace in the kubernetes.io object).
 	NestedClaims bool
+	// Jobs turns jobs into claims and back, for the trust rubric; nil when
+	// keyless does not know the platform's jobs.
+	Jobs *Jobs
 	// PusherClaims are chosen by whoever pushes (a workflow file, an actor):
 	// a rule bound only by them binds nothing.
 	PusherClaims []string

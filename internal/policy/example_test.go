@@ -159,6 +159,7 @@ rules:
 		fmt.Printf("%s %s: %s\n", f.Severity, f.Code, f.Fix)
 	}
 	// Output:
-	// warning owner-only-binding: add repository: with the repositories that need this grant, unless every repository of the owner should have it
+	// error wildcard-repository: list the repositories that need the trust, each exactly
+	// warning branch-prefix: pin exact branches, or protect every branch the prefix covers
 	// warning prefix-without-delimiter: end the literal part with a delimiter (release/*, app-*), or use a regex such as v[0-9]+(\.[0-9]+)*
 }

@@ -33,11 +33,9 @@ type Finding struct {
 
 // Lint codes.
 const (
-	LintNoAllowRules         = "no-allow-rules"
-	LintNoRepositoryBinding  = "no-repository-binding"
-	LintOwnerOnly            = "owner-only-binding"
-	LintWildcardOwner        = "wildcard-owner"
-	LintWildcardRepository   = "wildcard-repository"
+	LintNoAllowRules = "no-allow-rules"
+	// The rubric's rows (trust.Rubric) are lint codes too: no-subject,
+	// wildcard-owner, wildcard-repository, pull-request, any-branch, …
 	LintLeadingWildcard      = "leading-wildcard"
 	LintPrefixNoDelimiter    = "prefix-without-delimiter"
 	LintRegexAlternation     = "regex-alternation"
@@ -73,6 +71,7 @@ func Lint(p *Policy) []Finding {
 			allows++
 		}
 		out = append(out, lintRule(r)...)
+		out = append(out, lintExposure(p, r)...)
 	}
 	for i, r := range p.rules {
 		for _, earlier := range p.rules[:i] {
@@ -127,18 +126,8 @@ func lintRule(r *rule) []Finding {
 			}
 		}
 	}
-	if !pl.Generic() || repoBound || ownerBound {
-		switch {
-		case !repoBound && !ownerBound:
-			add(SeverityError, LintNoRepositoryBinding, 0,
-				"add repository: OWNER/NAME (GitHub) or repository: GROUP/PROJECT (GitLab)",
-				"no repository or owner binding: any %s repository whose token matches the rest passes", pl.Name)
-		case !repoBound:
-			add(SeverityWarning, LintOwnerOnly, 0,
-				"add repository: with the repositories that need this grant, unless every repository of the owner should have it",
-				"binds only the owner: every repository under it, including new ones, passes")
-		}
-	}
+	// What the rule admits (any repository, a whole owner, pull requests,
+	// any branch) is graded by the rubric, in lintExposure.
 	if allPusher {
 		add(SeverityError, LintPusherControlledOnly, 0,
 			"bind the rule to a repository (and a branch or environment); workflow, actor and head_ref are chosen by whoever pushes",
@@ -341,44 +330,7 @@ func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, st
 	if m.Kind != KindGlob && m.Kind != KindRegex {
 		return
 	}
-	allow := r.effect == Allow
 	for _, v := range m.Values {
-		lit := literalPrefix(m.Kind, v)
-		wild := lit != v
-		if m.Kind == KindRegex {
-			wild = !isLiteralRegex(v)
-		}
-		if allow && wild {
-			switch {
-			case platform.AnyOwnerClaim(m.Claim):
-				add(SeverityError, LintWildcardOwner, c.line,
-					"name the owner exactly",
-					"a pattern in the owner position (%s %q): other owners' repositories can match", c.key, v)
-			case repositoryNameClaim(m.Claim):
-				if !strings.Contains(lit, "/") {
-					add(SeverityError, LintWildcardOwner, c.line,
-						"name the owner exactly, e.g. acme/*",
-						"a pattern in the owner position of %s %q: other owners' repositories can match", c.key, v)
-				} else {
-					add(SeverityWarning, LintWildcardRepository, c.line,
-						"list the repositories that need this grant",
-						"a pattern in the repository position (%s %q): every matching repository, including new ones, passes", c.key, v)
-				}
-			case m.Claim == "sub":
-				path := trimSubjectKey(lit)
-				slash := strings.IndexByte(path, '/')
-				switch {
-				case slash < 0:
-					add(SeverityError, LintWildcardOwner, c.line,
-						"spell out repo:OWNER/NAME (or project_path:GROUP/PROJECT) before any wildcard",
-						"a pattern in the owner position of sub %q", v)
-				case !strings.Contains(path[slash:], ":"):
-					add(SeverityWarning, LintWildcardRepository, c.line,
-						"spell out the whole repository (repo:OWNER/NAME:…) before any wildcard",
-						"a pattern in the repository position of sub %q: every matching repository, including new ones, passes", v)
-				}
-			}
-		}
 		var shape regexShape
 		if m.Kind == KindRegex {
 			shape, _ = parseRegexShape(v)
@@ -418,33 +370,8 @@ func lintPatterns(r *rule, c *condition, m *compiledClaim, add func(Severity, st
 	}
 }
 
-// literalPrefix is the text a pattern's matches must start with.
-func literalPrefix(kind Kind, v string) string {
-	if kind == KindGlob {
-		if i := strings.IndexAny(v, "*?"); i >= 0 {
-			return v[:i]
-		}
-		return v
-	}
-	re, err := regexp.Compile(v)
-	if err != nil {
-		return ""
-	}
-	lit, _ := re.LiteralPrefix()
-	return lit
-}
-
 func leadingWildcard(glob string) bool {
 	return strings.HasPrefix(glob, "*") || strings.HasPrefix(glob, "?")
-}
-
-func isLiteralRegex(v string) bool {
-	re, err := regexp.Compile(v)
-	if err != nil {
-		return false
-	}
-	_, complete := re.LiteralPrefix()
-	return complete
 }
 
 // covers reports whether every token that matches b also matches a: same
@@ -477,26 +404,4 @@ func covers(a, b *rule) bool {
 		}
 	}
 	return true
-}
-
-// repositoryNameClaim reports whether claim names a repository
-// OWNER/NAME on some platform.
-func repositoryNameClaim(claim string) bool {
-	for _, p := range platform.All() {
-		if p.Subject.OwnerEnd == "/" && p.RepositoryClaim() == claim {
-			return true
-		}
-	}
-	return false
-}
-
-// trimSubjectKey drops the key of a subject whose grammar is
-// KEY OWNER/NAME:… (GitHub's repo:, GitLab's project_path:).
-func trimSubjectKey(lit string) string {
-	for _, p := range platform.All() {
-		if k := p.Subject.Key; k != "" && p.Subject.OwnerEnd == "/" && strings.HasPrefix(lit, k) {
-			return lit[len(k):]
-		}
-	}
-	return lit
 }

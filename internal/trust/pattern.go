@@ -2,7 +2,6 @@ package trust
 
 import (
 	"fmt"
-	"regexp"
 	"regexp/syntax"
 	"strconv"
 	"strings"
@@ -23,6 +22,8 @@ const (
 	// ":" included), ? is exactly one; ${*}, ${?} and ${$} are literals.
 	IAMLike
 	// EntraMatches is an Entra flexible credential's matches: * is any run.
+	// Whether ? is a wildcard is not documented; keyless reads the wider
+	// way: ? is any one character.
 	EntraMatches
 	// CELPrefix is CEL's startsWith.
 	CELPrefix
@@ -33,6 +34,8 @@ const (
 	// RE2 is CEL's matches(): an RE2 search, anchored only where the
 	// expression itself says ^ and $.
 	RE2
+	// Glob is a keyless policy glob: * is any run, ? one character.
+	Glob
 )
 
 func (d Dialect) String() string {
@@ -51,6 +54,8 @@ func (d Dialect) String() string {
 		return "contains"
 	case RE2:
 		return "RE2"
+	case Glob:
+		return "glob"
 	}
 	return "unknown"
 }
@@ -69,8 +74,8 @@ func (p Pattern) Matches(s string) bool {
 		return s == p.Text
 	case IAMLike:
 		return glob.Match(glob.IAM, p.Text, s)
-	case EntraMatches:
-		return glob.Match(glob.Star, p.Text, s)
+	case EntraMatches, Glob:
+		return glob.Match(glob.Policy, p.Text, s)
 	case CELPrefix:
 		return strings.HasPrefix(s, p.Text)
 	case CELSuffix:
@@ -78,8 +83,8 @@ func (p Pattern) Matches(s string) bool {
 	case CELContains:
 		return strings.Contains(s, p.Text)
 	case RE2:
-		re, err := regexp.Compile(p.Text)
-		return err == nil && re.MatchString(s)
+		re, ok := regexpCompile(p.Text)
+		return ok && re.MatchString(s)
 	}
 	return false
 }
@@ -92,8 +97,8 @@ func (p Pattern) Prefix() (lit string, whole bool) {
 		return p.Text, true
 	case IAMLike:
 		return glob.Compile(glob.IAM, p.Text).Prefix()
-	case EntraMatches:
-		return glob.Compile(glob.Star, p.Text).Prefix()
+	case EntraMatches, Glob:
+		return glob.Compile(glob.Policy, p.Text).Prefix()
 	case CELPrefix:
 		return p.Text, false
 	case CELSuffix, CELContains:

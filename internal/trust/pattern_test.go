@@ -23,7 +23,10 @@ func TestPatternMatches(t *testing.T) {
 		{Pattern{IAMLike, "a${*}b"}, "axb", false},
 		{Pattern{IAMLike, "*"}, "", true},
 		{Pattern{EntraMatches, "repo:acme/api:*"}, "repo:acme/api:pull_request", true},
-		{Pattern{EntraMatches, "a?"}, "ab", false},
+		{Pattern{EntraMatches, "a?"}, "ab", true}, // the wider reading: ? is any one character
+		{Pattern{EntraMatches, "a?"}, "a?", true},
+		{Pattern{Glob, "a?"}, "ab", true},
+		{Pattern{Glob, "${*}"}, "${x}", true},
 		{Pattern{CELPrefix, "acme/"}, "acme/api", true},
 		{Pattern{CELSuffix, "/api"}, "evil/api", true},
 		{Pattern{CELContains, "api"}, "xapix", true},

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/trust"
 )
 
@@ -97,12 +98,12 @@ func policyDocument(raw any) (map[string]any, error) {
 
 // awsCond is one key of one condition operator block.
 type awsCond struct {
+	raw      string // the operator as written
 	op       string // base operator: StringEquals, StringLike, …
 	forAll   bool
 	forAny   bool
 	ifExists bool
 	key      string
-	claim    string
 	values   []string
 }
 
@@ -126,20 +127,14 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 	return s, false
 }
 
-func auditAWS(doc *Document, v any, opts Options) error {
+// readAWS reads every statement of every policy in the document.
+func readAWS(v any) ([]awsStatement, error) {
 	pols, err := awsPolicies(v)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var uses []subjectUse
-	nth := 0
+	var out []awsStatement
 	for _, p := range pols {
-		if p.role != "" {
-			if doc.Title != "" {
-				doc.Title += ", "
-			}
-			doc.Title += "role " + p.role
-		}
 		stmts := p.doc["Statement"]
 		if s, ok := field(p.doc, "Statement"); ok {
 			stmts = s
@@ -151,7 +146,7 @@ func auditAWS(doc *Document, v any, opts Options) error {
 		for i, s := range list {
 			sm, ok := obj(s)
 			if !ok {
-				return fmt.Errorf("statement %d is not an object", i)
+				return nil, fmt.Errorf("statement %d is not an object", i)
 			}
 			name := fmt.Sprintf("Statement[%d]", i)
 			if p.role != "" && len(pols) > 1 {
@@ -160,26 +155,52 @@ func auditAWS(doc *Document, v any, opts Options) error {
 			if sid := scalar(sm["Sid"]); sid != "" {
 				name += " " + sid
 			}
-			it := Item{Name: name, Line: doc.nthLine("Effect", nth)}
-			nth++
-			su := gradeStatement(&it, sm)
-			for _, u := range su {
-				u.item = len(doc.Items)
-				uses = append(uses, u)
-			}
-			doc.Items = append(doc.Items, it)
+			st := readStatement(name, sm)
+			st.role = p.role
+			out = append(out, st)
 		}
 	}
-	classicSubjects(doc, uses, opts)
+	return out, nil
+}
+
+func auditAWS(doc *Document, v any, opts Options) error {
+	sts, err := readAWS(v)
+	if err != nil {
+		return err
+	}
+	roles := map[string]bool{}
+	for i, st := range sts {
+		if st.role != "" && !roles[st.role] {
+			roles[st.role] = true
+			if doc.Title != "" {
+				doc.Title += ", "
+			}
+			doc.Title += "role " + st.role
+		}
+		it := Item{Name: st.name, Line: doc.nthLine("Effect", i)}
+		switch {
+		case st.skipped != "":
+			it.Skipped = st.skipped
+		case st.effect == "Deny":
+			it.Skipped = "a Deny statement only takes trust away"
+		default:
+			gradeStatement(&it, st, sameRole(sts, st.role), opts)
+		}
+		doc.Items = append(doc.Items, it)
+	}
 	return nil
 }
 
-// subjectUse remembers a subject value that was graded, for checks that
-// compare subjects across a document.
-type subjectUse struct {
-	item  int
-	value string
-	scope trust.Scope
+// sameRole are the statements of one role's policy: its Deny statements
+// take away from what its Allow statements admit.
+func sameRole(sts []awsStatement, role string) []awsStatement {
+	var out []awsStatement
+	for _, st := range sts {
+		if st.role == role {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 func isWebIdentityAction(actions []string) bool {
@@ -191,45 +212,130 @@ func isWebIdentityAction(actions []string) bool {
 	return false
 }
 
-// gradeStatement fills it with the findings of one IAM statement.
-func gradeStatement(it *Item, sm map[string]any) []subjectUse {
-	if e, _ := field(sm, "Effect"); !strings.EqualFold(scalar(e), "Allow") {
-		it.Skipped = "a Deny statement only takes trust away"
-		return nil
+// gradeStatement fills it with the findings of one Allow statement: what
+// its conditions admit, by the rubric, under IAM's semantics (policy's
+// Deny statements included), and the operator traps IAM sets.
+func gradeStatement(it *Item, st awsStatement, policy []awsStatement, opts Options) {
+	if st.condErr != nil {
+		it.Findings = append(it.Findings, trust.Finding{Check: trust.RowUnreadable, Grade: trust.Caution,
+			Message: "the Condition block could not be read: " + st.condErr.Error(), Fix: "write Condition as {operator: {key: value or [values]}}"})
+		return
 	}
-	pr, ok := field(sm, "Principal")
-	if !ok {
-		it.Skipped = "no Principal: not a web identity federation statement"
-		return nil
+	for _, host := range st.providers {
+		gradeProvider(it, host, st, policy, len(st.providers) > 1, opts)
 	}
-	var providers []string
-	if pm, ok := obj(pr); ok {
-		if fed, ok := field(pm, "Federated"); ok {
-			for _, f := range strs(fed) {
-				if _, host, ok := strings.Cut(f, ":oidc-provider/"); ok {
-					providers = append(providers, host)
+}
+
+func positiveOp(op string) (trust.Dialect, bool) {
+	switch strings.ToLower(op) {
+	case "stringequals", "stringequalsignorecase":
+		return trust.Exact, true
+	case "stringlike":
+		return trust.IAMLike, true
+	}
+	return 0, false
+}
+
+// gradeProvider grades the conditions that concern one OIDC provider.
+func gradeProvider(it *Item, host string, st awsStatement, policy []awsStatement, several bool, opts Options) {
+	plat := trust.PlatformOf(host)
+	prefix := strings.ToLower(host) + ":"
+	add := func(f trust.Finding) {
+		if several {
+			f.Message = host + ": " + f.Message
+		}
+		it.Findings = append(it.Findings, f)
+	}
+	cons := celConstraints{}
+	for _, c := range st.conds {
+		if !strings.HasPrefix(strings.ToLower(c.key), prefix) {
+			continue
+		}
+		// IAM reads condition keys case-insensitively; claim names are lower case.
+		claim := strings.ToLower(c.key[len(prefix):])
+		d, ok := positiveOp(c.op)
+		if !ok {
+			continue
+		}
+		single := claim != "amr"
+		switch {
+		case c.forAll && single:
+			add(trust.Finding{Check: trust.RowForAllValuesSingle, Grade: trust.Dangerous, Value: c.key,
+				Message: fmt.Sprintf("ForAllValues:%s on %s, a single-valued key: ForAllValues passes vacuously when the key is missing or empty, so this condition may not restrict anything", c.op, c.key),
+				Fix:     fmt.Sprintf("use plain %s (no ForAllValues: prefix) for %s", c.op, c.key)})
+		case c.ifExists && (claim == "sub" || claim == "aud"):
+		case c.ifExists:
+			add(trust.Finding{Check: trust.RowIfExists, Grade: trust.Caution, Value: c.key,
+				Message: fmt.Sprintf("%sIfExists on %s passes for every token that lacks the claim", c.op, c.key),
+				Fix:     fmt.Sprintf("use plain %s so that a missing claim fails", c.op)})
+		}
+		if d == trust.Exact {
+			for _, v := range c.values {
+				if strings.ContainsAny(v, "*?") {
+					add(trust.Finding{Check: trust.RowLiteralWildcard, Grade: trust.Caution, Value: v,
+						Message: fmt.Sprintf("%s compares %q literally (IAM wildcards work only in StringLike), so this value matches no token", c.op, v),
+						Fix:     "write the exact value; if a pattern is really meant, use StringLike and keep the wildcard after a delimiter"})
 				}
 			}
 		}
+		if !plat.AWSKeyed(claim) {
+			add(trust.Finding{Check: trust.RowUnreadable, Grade: trust.Caution, Value: c.key,
+				Message: fmt.Sprintf("STS sets no condition key %s for this issuer, so as written the condition refuses every job (and keyless trust check says so); graded as if STS set it", c.key),
+				Fix:     "condition on sub (or a key STS sets), or let keyless enforce the claim"})
+		}
+		if claim == "aud" {
+			for _, v := range c.values {
+				for _, f := range gradeAudience(trust.Pattern{Dialect: d, Text: v}, "aws") {
+					add(f)
+				}
+			}
+		}
+		cons[claim] = append(cons[claim], patterns(c.values, d))
 	}
-	if len(providers) == 0 {
-		it.Skipped = "not an OIDC web identity federation statement"
-		return nil
+	if _, ok := cons["aud"]; !ok {
+		add(trust.Finding{Check: trust.RowMissingAudience, Grade: trust.Caution,
+			Message: fmt.Sprintf("no condition on %saud: a token minted for any audience the provider lists is accepted", prefix),
+			Fix:     fmt.Sprintf("add \"StringEquals\": {%q: %q}", prefix+"aud", trust.AWSAudience)})
 	}
-	if acts, ok := field(sm, "Action"); ok && !isWebIdentityAction(strs(acts)) {
-		it.Skipped = "does not allow sts:AssumeRoleWithWebIdentity"
-		return nil
+	aud := trust.AWSAudience
+	if w, ok := firstWitness(cons["aud"]); ok {
+		aud = w
 	}
-	conds, err := awsConditions(sm)
-	if err != nil {
-		it.Findings = append(it.Findings, trust.Finding{Check: "unreadable-condition", Grade: trust.Caution,
-			Message: "the Condition block could not be read: " + err.Error(), Fix: "write Condition as {operator: {key: value or [values]}}"})
+	for _, f := range expose(plat, cons, "https://"+host, aud, opts, func(c claims.Claims) bool {
+		ok, _ := decideAWS(policy, c, true)
+		return ok
+	}) {
+		add(f)
 	}
-	var uses []subjectUse
-	for _, host := range providers {
-		uses = append(uses, gradeProvider(it, host, conds, len(providers) > 1)...)
+}
+
+// firstWitness is a value the first block admits.
+func firstWitness(bs []block) (string, bool) {
+	for _, b := range bs {
+		for _, p := range b {
+			if w, ok := p.Witness(); ok {
+				return w, true
+			}
+		}
 	}
-	return uses
+	return "", false
+}
+
+// nthLine is the line of the n-th occurrence (0-based) of key as a key.
+func (d Document) nthLine(key string, n int) int {
+	q, _ := json.Marshal(key)
+	lines := strings.Split(string(d.raw), "\n")
+	seen := 0
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.Contains(l, string(q)) || strings.HasPrefix(t, key+":") || strings.HasPrefix(t, "- "+key+":") {
+			if seen == n {
+				return i + 1
+			}
+			seen++
+		}
+	}
+	return 0
 }
 
 func awsConditions(sm map[string]any) ([]awsCond, error) {
@@ -259,143 +365,8 @@ func awsConditions(sm map[string]any) ([]awsCond, error) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			out = append(out, awsCond{op: op, forAll: forAll, forAny: forAny, ifExists: ifExists, key: k, values: strs(km[k])})
+			out = append(out, awsCond{raw: rawOp, op: op, forAll: forAll, forAny: forAny, ifExists: ifExists, key: k, values: strs(km[k])})
 		}
 	}
 	return out, nil
-}
-
-func positiveOp(op string) (trust.Dialect, bool) {
-	switch strings.ToLower(op) {
-	case "stringequals", "stringequalsignorecase":
-		return trust.Exact, true
-	case "stringlike":
-		return trust.IAMLike, true
-	}
-	return 0, false
-}
-
-// gradeProvider grades the conditions that concern one OIDC provider.
-func gradeProvider(it *Item, host string, conds []awsCond, several bool) []subjectUse {
-	plat := trust.PlatformOf(host)
-	prefix := strings.ToLower(host) + ":"
-	add := func(f trust.Finding) {
-		if several {
-			f.Message = host + ": " + f.Message
-		}
-		it.Findings = append(it.Findings, f)
-	}
-	byClaim := map[string][]awsCond{}
-	for _, c := range conds {
-		if !strings.HasPrefix(strings.ToLower(c.key), prefix) {
-			continue
-		}
-		// IAM reads condition keys case-insensitively; claim names are lower case.
-		c.claim = strings.ToLower(c.key[len(prefix):])
-		d, ok := positiveOp(c.op)
-		if !ok {
-			continue
-		}
-		single := c.claim != "amr"
-		switch {
-		case c.forAll && single:
-			add(trust.Finding{Check: "forallvalues-single", Grade: trust.Dangerous, Value: c.key,
-				Message: fmt.Sprintf("ForAllValues:%s on %s, a single-valued key: ForAllValues passes vacuously when the key is missing or empty, so this condition does not restrict anything", c.op, c.key),
-				Fix:     fmt.Sprintf("use plain %s (no ForAllValues: prefix) for %s", c.op, c.key)})
-			continue
-		case c.ifExists && (c.claim == "sub" || c.claim == "aud"):
-			add(trust.Finding{Check: "if-exists", Grade: trust.Safe, Value: c.key,
-				Message: fmt.Sprintf("%sIfExists on %s: harmless because STS always sets it, but it reads as optional", c.op, c.key)})
-		case c.ifExists:
-			add(trust.Finding{Check: "if-exists", Grade: trust.Caution, Value: c.key,
-				Message: fmt.Sprintf("%sIfExists on %s passes for every token that lacks the claim", c.op, c.key),
-				Fix:     fmt.Sprintf("use plain %s so that a missing claim fails", c.op)})
-			continue
-		}
-		if d == trust.Exact {
-			for _, v := range c.values {
-				if strings.ContainsAny(v, "*?") {
-					add(trust.Finding{Check: "literal-wildcard", Grade: trust.Caution, Value: v,
-						Message: fmt.Sprintf("%s compares %q literally (IAM wildcards work only in StringLike), so this value matches no token", c.op, v),
-						Fix:     "write the exact value; if a pattern is really meant, use StringLike and keep the wildcard after a delimiter"})
-				}
-			}
-		}
-		byClaim[c.claim] = append(byClaim[c.claim], c)
-	}
-
-	cons := celConstraints{}
-	for claim, cs := range byClaim {
-		for _, c := range cs {
-			d, _ := positiveOp(c.op)
-			cons[claim] = append(cons[claim], patterns(c.values, d))
-		}
-	}
-	g := gradeConstraints(plat, cons, "aws", nil)
-	for _, f := range g.findings {
-		add(f)
-	}
-	subFix := fmt.Sprintf("add \"StringEquals\": {%q: \"repo:OWNER/REPO:ref:refs/heads/main\"}", prefix+"sub")
-	switch {
-	case !g.constrained:
-		add(trust.Finding{Check: "no-subject", Grade: trust.Dangerous,
-			Message: fmt.Sprintf("no condition on %ssub (nor on the repository): any job of any repository the issuer serves can assume this role", prefix),
-			Fix:     subFix})
-	case !g.named && g.owner:
-		add(trust.Finding{Check: "owner-only", Grade: trust.Caution,
-			Message: "only the owner is pinned: every repository of the owner, on every branch, can assume this role",
-			Fix:     subFix})
-	}
-	if _, ok := cons["aud"]; !ok {
-		add(trust.Finding{Check: "missing-audience", Grade: trust.Caution,
-			Message: fmt.Sprintf("no condition on %saud: a token minted for any audience the provider lists is accepted", prefix),
-			Fix:     fmt.Sprintf("add \"StringEquals\": {%q: %q}", prefix+"aud", trust.AWSAudience)})
-	}
-	return g.uses
-}
-
-// classicSubjects flags classic subjects for owners that mint immutable
-// ones: a known list, or an immutable subject for the same owner name in
-// the same document.
-func classicSubjects(doc *Document, uses []subjectUse, opts Options) {
-	immutable := map[string]bool{}
-	for _, o := range opts.ImmutableOwners {
-		immutable[strings.ToLower(o)] = true
-	}
-	for _, u := range uses {
-		if u.scope.Immutable {
-			name, _, _ := strings.Cut(u.scope.Owner, "@")
-			immutable[strings.ToLower(name)] = true
-		}
-	}
-	for _, u := range uses {
-		if u.scope.Immutable || u.scope.Owner == "" {
-			continue
-		}
-		owner := strings.ToLower(u.scope.Owner)
-		if !immutable[owner] && !immutable[strings.ToLower(u.scope.Repository)] {
-			continue
-		}
-		it := &doc.Items[u.item]
-		it.Findings = append(it.Findings, trust.Finding{Check: "classic-subject", Grade: trust.Caution, Value: u.value,
-			Message: fmt.Sprintf("classic subject %q names %s, which now mints immutable owner@ID/repo@ID subjects: its own jobs no longer match it, but whoever takes the name after a rename or deletion does", u.value, u.scope.Owner),
-			Fix:     "replace it with the immutable form repo:OWNER@OWNER_ID/REPO@REPO_ID:… (ids from the repository_owner_id and repository_id claims)"})
-	}
-}
-
-// nthLine is the line of the n-th occurrence (0-based) of key as a key.
-func (d Document) nthLine(key string, n int) int {
-	q, _ := json.Marshal(key)
-	lines := strings.Split(string(d.raw), "\n")
-	seen := 0
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
-		if strings.Contains(l, string(q)) || strings.HasPrefix(t, key+":") || strings.HasPrefix(t, "- "+key+":") {
-			if seen == n {
-				return i + 1
-			}
-			seen++
-		}
-	}
-	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/trust"
 )
 
@@ -58,83 +59,62 @@ func renderedCredentials(apps []any) []map[string]any {
 func isAzure(v any) bool { return len(azureCredentials(v)) > 0 }
 
 func auditAzure(doc *Document, v any, opts Options) error {
-	creds := azureCredentials(v)
-	var uses []subjectUse
-	for i, c := range creds {
-		name := scalar(c["name"])
-		if name == "" {
-			name = fmt.Sprintf("credential[%d]", i)
-		}
-		it := Item{Name: name, Line: doc.lineOf(scalar(c["name"]), 1)}
-		for _, u := range gradeAzureCredential(&it, c) {
-			u.item = len(doc.Items)
-			uses = append(uses, u)
-		}
+	creds, err := readAzure(v)
+	if err != nil {
+		return err
+	}
+	for _, c := range creds {
+		it := Item{Name: c.name, Line: doc.lineOf(c.name, 1)}
+		gradeAzureCredential(&it, c, opts)
 		doc.Items = append(doc.Items, it)
 	}
 	if len(creds) >= AzureCredentialLimit && len(doc.Items) > 0 {
-		doc.Items[0].Findings = append(doc.Items[0].Findings, trust.Finding{Check: "credential-limit", Grade: trust.Safe,
+		doc.Items[0].Findings = append(doc.Items[0].Findings, trust.Finding{Check: trust.RowCredentialLimit, Grade: trust.Safe,
 			Message: fmt.Sprintf("%d federated credentials: Entra allows at most %d per application", len(creds), AzureCredentialLimit)})
 	}
-	classicSubjects(doc, uses, opts)
 	return nil
 }
 
-func gradeAzureCredential(it *Item, c map[string]any) []subjectUse {
-	plat := trust.PlatformOf(scalar(c["issuer"]))
+func gradeAzureCredential(it *Item, c azureCredential, opts Options) {
+	plat := trust.PlatformOf(c.issuer)
 	add := func(f trust.Finding) { it.Findings = append(it.Findings, f) }
-	for _, a := range strs(c["audiences"]) {
+	for _, a := range c.audiences {
 		for _, f := range gradeAudience(trust.Pattern{Dialect: trust.Exact, Text: a}, "azure") {
 			add(f)
 		}
 	}
-	var uses []subjectUse
-	if sub := scalar(c["subject"]); sub != "" {
-		sc, fs := trust.AnalyzeSubject(plat, trust.Pattern{Dialect: trust.Exact, Text: sub})
-		uses = append(uses, subjectUse{value: sub, scope: sc})
-		for _, f := range fs {
-			add(f)
-		}
-		return uses
-	}
-	expr := scalar(c["claimsMatchingExpression"])
-	if m, ok := obj(c["claimsMatchingExpression"]); ok {
-		expr = scalar(m["value"])
-	}
-	if strings.TrimSpace(expr) == "" {
-		add(trust.Finding{Check: "no-subject", Grade: trust.Dangerous,
-			Message: "neither a subject nor a claims-matching expression",
+	cons := celConstraints{}
+	switch {
+	case c.subject != "":
+		cons["sub"] = []block{{{Dialect: trust.Exact, Text: c.subject}}}
+	case strings.TrimSpace(c.expr) == "":
+		add(trust.Finding{Check: trust.RowUnreadable, Grade: trust.Caution,
+			Message: "neither a subject nor a claims-matching expression: Entra refuses such a credential",
 			Fix:     "set subject to the exact subject, e.g. repo:OWNER/REPO:environment:production"})
-		return uses
-	}
-	cons, err := parseFlexible(expr)
-	if err != nil {
-		add(trust.Finding{Check: "unreadable-condition", Grade: trust.Caution, Value: expr,
-			Message: "the claims-matching expression could not be read: " + err.Error(),
+		return
+	case c.exprErr != nil:
+		add(trust.Finding{Check: trust.RowUnreadable, Grade: trust.Caution, Value: c.expr,
+			Message: "the claims-matching expression could not be read: " + c.exprErr.Error(),
 			Fix:     "write it as claims['sub'] matches 'repo:OWNER/REPO:ref:refs/heads/*' and …"})
-		return uses
-	}
-	g := gradeConstraints(plat, cons, "azure", func(claim string, p trust.Pattern) ([]trust.Finding, bool) {
-		if p.Dialect != trust.EntraMatches || !strings.HasPrefix(p.Text, "*") {
-			return nil, false
+		return
+	default:
+		cons = c.node.constraints()
+		for _, t := range c.node.terms() {
+			if t.pat.Dialect == trust.EntraMatches && strings.HasPrefix(t.pat.Text, "*") {
+				add(trust.Finding{Check: trust.RowLeadingWildcard, Grade: trust.Dangerous, Value: t.pat.Text,
+					Message: fmt.Sprintf("claims['%s'] matches %q starts with a wildcard: the value may begin with anything, any owner and repository included", t.claim, t.pat.Text),
+					Fix:     "start the pattern with the literal owner and repository, and put * only at the end, after a delimiter"})
+			}
+			if t.pat.Dialect == trust.EntraMatches && strings.Contains(t.pat.Text, "?") {
+				add(trust.Finding{Check: trust.RowWiderReading, Grade: trust.Caution, Value: t.pat.Text,
+					Message: fmt.Sprintf("claims['%s'] matches %q: Entra does not document whether ? is a wildcard; keyless grades and simulates the wider reading (any one character)", t.claim, t.pat.Text),
+					Fix:     "avoid ? in matches: write the character, or *"})
+			}
 		}
-		return []trust.Finding{{Check: "leading-wildcard", Grade: trust.Dangerous, Value: p.Text,
-			Message: fmt.Sprintf("claims['%s'] matches %q starts with a wildcard: the value may begin with anything, any owner and repository included", claim, p.Text),
-			Fix:     "start the pattern with the literal owner and repository, and put * only at the end, after a delimiter"}}, true
-	})
-	uses = append(uses, g.uses...)
-	for _, f := range g.findings {
+	}
+	for _, f := range expose(plat, cons, c.issuer, append(c.audiences, trust.AzureAudience)[0], opts, func(cl claims.Claims) bool {
+		return evalCredential(c, cl).Applies
+	}) {
 		add(f)
 	}
-	switch {
-	case !g.constrained:
-		add(trust.Finding{Check: "no-subject", Grade: trust.Dangerous, Value: expr,
-			Message: "the expression constrains neither sub nor the repository: any repository can sign in",
-			Fix:     "add claims['sub'] matches 'repo:OWNER/REPO:ref:refs/heads/*'"})
-	case !g.named && g.owner:
-		add(trust.Finding{Check: "owner-only", Grade: trust.Caution, Value: expr,
-			Message: "the expression pins only the owner: every repository of the owner can sign in",
-			Fix:     "add claims['sub'] matches 'repo:OWNER/REPO:…'"})
-	}
-	return uses
 }

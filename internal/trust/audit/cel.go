@@ -17,11 +17,11 @@ import (
 const MaxConditionSize = 8192
 
 // block is an OR of patterns on one claim; a claim's blocks are ANDed.
-type block []trust.Pattern
+type block = trust.Block
 
 // celConstraints maps a claim to what every path through the condition
 // requires of it. A claim absent from the map is not constrained.
-type celConstraints map[string][]block
+type celConstraints = trust.Constraints
 
 // celAnalysis is what keyless can tell about a CEL attribute condition:
 // the constraints it places on claims, and the parts it could not read.

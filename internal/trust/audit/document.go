@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -37,6 +39,17 @@ type Options struct {
 	// is stale and can be claimed by whoever takes the name next.
 	ImmutableOwners []string
 }
+
+// immutableOwners adds to the known list the owners whose immutable
+// subjects (repo:OWNER@ID/…) the document itself names.
+func (o Options) immutableOwners(data []byte) Options {
+	for _, m := range immutableSubject().FindAllSubmatch(data, -1) {
+		o.ImmutableOwners = append(o.ImmutableOwners, string(m[1]))
+	}
+	return o
+}
+
+var immutableSubject = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`repo:([A-Za-z0-9_.-]+)@[0-9]+/`) })
 
 // Item is one graded unit: an IAM statement, a provider, a credential.
 type Item struct {
@@ -125,13 +138,14 @@ func Audit(name string, data []byte, opts Options) (Document, error) {
 			"give a JSON or YAML document as the clouds' CLIs print it")
 	}
 	doc := Document{File: name, raw: data}
+	opts = opts.immutableOwners(data)
 	switch {
 	case isAWS(v):
 		doc.Kind = AWSTrustPolicy
 		err = auditAWS(&doc, v, opts)
 	case isGCP(v):
 		doc.Kind = GCPProvider
-		err = auditGCP(&doc, v)
+		err = auditGCP(&doc, v, opts)
 	case isAzure(v):
 		doc.Kind = AzureFederated
 		err = auditAzure(&doc, v, opts)

@@ -5,17 +5,36 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/trust"
 )
 
 // MaxExpressionSize bounds a flexible credential's expression.
 const MaxExpressionSize = 4096
 
+// flexNode is a parsed flexible expression: a comparison (claims['name']
+// matches|eq 'value') or an and/or of nodes.
+type flexNode struct {
+	op    string // "and", "or", or "" for a comparison
+	kids  []*flexNode
+	claim string
+	pat   trust.Pattern
+}
+
 // parseFlexible reads an Entra flexible federated credential's
-// claimsMatchingExpression: claims['name'] matches 'pattern' or
-// claims['name'] eq 'value', joined with and / or, with parentheses. It
-// returns what the expression requires of each claim.
+// claimsMatchingExpression and returns what it requires of each claim.
 func parseFlexible(expr string) (celConstraints, error) {
+	n, err := parseFlexibleExpr(expr)
+	if err != nil {
+		return nil, err
+	}
+	return n.constraints(), nil
+}
+
+// parseFlexibleExpr parses claims['name'] matches 'pattern' or
+// claims['name'] eq 'value', joined with and / or (and binds tighter),
+// with parentheses.
+func parseFlexibleExpr(expr string) (*flexNode, error) {
 	if len(expr) > MaxExpressionSize {
 		return nil, errors.New("expression is too long")
 	}
@@ -24,14 +43,77 @@ func parseFlexible(expr string) (celConstraints, error) {
 		return nil, err
 	}
 	p := &flexParser{toks: toks}
-	cons, err := p.expr(0)
+	n, err := p.expr(0)
 	if err != nil {
 		return nil, err
 	}
 	if p.pos != len(p.toks) {
 		return nil, fmt.Errorf("unexpected %q", p.toks[p.pos].text)
 	}
-	return cons, nil
+	return n, nil
+}
+
+// eval decides the expression for a token: a claim the token lacks
+// matches nothing.
+func (n *flexNode) eval(c claims.Claims) bool {
+	switch n.op {
+	case "and":
+		for _, k := range n.kids {
+			if !k.eval(c) {
+				return false
+			}
+		}
+		return true
+	case "or":
+		for _, k := range n.kids {
+			if k.eval(c) {
+				return true
+			}
+		}
+		return false
+	}
+	vals, ok := c.Values(n.claim)
+	if !ok {
+		return false
+	}
+	for _, v := range vals {
+		if n.pat.Matches(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// terms lists the comparisons, for explaining a decision.
+func (n *flexNode) terms() []*flexNode {
+	if n.op == "" {
+		return []*flexNode{n}
+	}
+	var out []*flexNode
+	for _, k := range n.kids {
+		out = append(out, k.terms()...)
+	}
+	return out
+}
+
+func (n *flexNode) constraints() celConstraints {
+	switch n.op {
+	case "and":
+		out := celConstraints{}
+		for _, k := range n.kids {
+			for c, bs := range k.constraints() {
+				out[c] = append(out[c], bs...)
+			}
+		}
+		return out
+	case "or":
+		sides := make([]celConstraints, len(n.kids))
+		for i, k := range n.kids {
+			sides[i] = k.constraints()
+		}
+		return orConstraints(sides)
+	}
+	return celConstraints{n.claim: {{n.pat}}}
 }
 
 type flexTok struct {
@@ -99,15 +181,17 @@ func (p *flexParser) peek() (flexTok, bool) {
 }
 
 // expr parses a chain of terms; and binds tighter than or.
-func (p *flexParser) expr(depth int) (celConstraints, error) {
+func (p *flexParser) expr(depth int) (*flexNode, error) {
 	if depth > 32 {
 		return nil, errors.New("expression nests too deeply")
 	}
-	var ors []celConstraints
-	cur, err := p.term(depth)
+	or := &flexNode{op: "or"}
+	and := &flexNode{op: "and"}
+	first, err := p.term(depth)
 	if err != nil {
 		return nil, err
 	}
+	and.kids = append(and.kids, first)
 	for {
 		t, ok := p.peek()
 		if !ok || t.kind != 'w' || (t.text != "and" && t.text != "or") {
@@ -118,29 +202,32 @@ func (p *flexParser) expr(depth int) (celConstraints, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t.text == "and" {
-			for k, bs := range next {
-				cur[k] = append(cur[k], bs...)
-			}
-			continue
+		if t.text == "or" {
+			or.kids = append(or.kids, and.single())
+			and = &flexNode{op: "and"}
 		}
-		ors = append(ors, cur)
-		cur = next
+		and.kids = append(and.kids, next)
 	}
-	if len(ors) == 0 {
-		return cur, nil
-	}
-	return orConstraints(append(ors, cur)), nil
+	or.kids = append(or.kids, and.single())
+	return or.single(), nil
 }
 
-func (p *flexParser) term(depth int) (celConstraints, error) {
+// single unwraps an and/or of one node.
+func (n *flexNode) single() *flexNode {
+	if len(n.kids) == 1 {
+		return n.kids[0]
+	}
+	return n
+}
+
+func (p *flexParser) term(depth int) (*flexNode, error) {
 	t, ok := p.peek()
 	if !ok {
 		return nil, errors.New("expression ends too early")
 	}
 	if t.kind == '(' {
 		p.pos++
-		c, err := p.expr(depth + 1)
+		n, err := p.expr(depth + 1)
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +235,7 @@ func (p *flexParser) term(depth int) (celConstraints, error) {
 			return nil, errors.New("missing )")
 		}
 		p.pos++
-		return c, nil
+		return n, nil
 	}
 	if t.kind != 'c' || p.pos+2 >= len(p.toks) {
 		return nil, fmt.Errorf("expected claims['…'] %s '…', found %q", "matches|eq", t.text)
@@ -167,20 +254,20 @@ func (p *flexParser) term(depth int) (celConstraints, error) {
 		return nil, fmt.Errorf("unknown operator %q (Entra knows matches and eq)", op.text)
 	}
 	p.pos += 3
-	return celConstraints{t.text: {{{Dialect: d, Text: val.text}}}}, nil
+	return &flexNode{claim: t.text, pat: trust.Pattern{Dialect: d, Text: val.text}}, nil
 }
 
 // orConstraints keeps the claims every side constrains, with the values of
 // all sides.
 func orConstraints(sides []celConstraints) celConstraints {
 	out := celConstraints{}
-claims:
+nextClaim:
 	for k := range sides[0] {
 		var merged block
 		for _, s := range sides {
 			bs, ok := s[k]
 			if !ok || len(bs) == 0 {
-				continue claims
+				continue nextClaim
 			}
 			merged = append(merged, bs[0]...)
 		}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/keyless-dev/keyless/internal/platform"
+	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/trust"
 )
 
@@ -42,101 +42,106 @@ func either(m map[string]any, camel, snake string) any {
 	return m[snake]
 }
 
-func auditGCP(doc *Document, v any) error {
+// readGCP reads every provider of the document.
+func readGCP(v any) []gcpProvider {
+	var out []gcpProvider
 	for i, p := range gcpProviders(v) {
-		name := scalar(p["name"])
-		if name == "" {
-			name = scalar(either(p, "displayName", "display_name"))
+		g := gcpProvider{raw: p, mapping: map[string]string{}}
+		g.name = scalar(p["name"])
+		if g.name == "" {
+			g.name = scalar(either(p, "displayName", "display_name"))
 		}
-		if name == "" {
-			name = fmt.Sprintf("provider[%d]", i)
+		if g.name == "" {
+			g.name = fmt.Sprintf("provider[%d]", i)
 		}
-		it := Item{Name: name, Line: doc.lineOf(scalar(p["name"]), 1)}
-		if err := gradeGCPProvider(&it, p); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		oidc, _ := obj(p["oidc"])
+		if oidc == nil {
+			if _, ok := p["aws"]; ok {
+				g.skipped = "an AWS provider, not OIDC"
+			} else if _, ok := p["saml"]; ok {
+				g.skipped = "a SAML provider, not OIDC"
+			}
 		}
+		g.issuer = scalar(either(oidc, "issuerUri", "issuer_uri"))
+		g.audiences = strs(either(oidc, "allowedAudiences", "allowed_audiences"))
+		d, _ := p["disabled"].(bool)
+		g.disabled = d || scalar(p["state"]) == "DELETED"
+		if mm, ok := obj(either(p, "attributeMapping", "attribute_mapping")); ok {
+			for k, v := range mm {
+				g.mapping[k] = scalar(v)
+			}
+		}
+		g.condition = strings.TrimSpace(scalar(either(p, "attributeCondition", "attribute_condition")))
+		if bs, ok := p["iamBindings"].([]any); ok {
+			for _, b := range bs {
+				if bm, ok := obj(b); ok {
+					g.bindings = append(g.bindings, gcpBinding{serviceAccount: scalar(bm["serviceAccount"]), member: scalar(bm["member"])})
+				}
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+func auditGCP(doc *Document, v any, opts Options) error {
+	for _, g := range readGCP(v) {
+		it := Item{Name: g.name, Line: doc.lineOf(scalar(g.raw["name"]), 1)}
+		gradeGCPProvider(&it, g, opts)
 		doc.Items = append(doc.Items, it)
 	}
 	return nil
 }
 
-func gradeGCPProvider(it *Item, p map[string]any) error {
-	oidc, _ := obj(p["oidc"])
-	if oidc == nil {
-		if _, ok := p["aws"]; ok {
-			it.Skipped = "an AWS provider, not OIDC"
-			return nil
-		}
-		if _, ok := p["saml"]; ok {
-			it.Skipped = "a SAML provider, not OIDC"
-			return nil
-		}
+func gradeGCPProvider(it *Item, g gcpProvider, opts Options) {
+	if g.skipped != "" {
+		it.Skipped = g.skipped
+		return
 	}
-	issuer := scalar(either(oidc, "issuerUri", "issuer_uri"))
-	plat := trust.PlatformOf(issuer)
-	if d, _ := p["disabled"].(bool); d || scalar(p["state"]) == "DELETED" {
-		it.Findings = append(it.Findings, trust.Finding{Check: "disabled", Grade: trust.Safe,
-			Message: "the provider is disabled or deleted; graded as if it were enabled again"})
-	}
-	mapping := map[string]string{}
-	if mm, ok := obj(either(p, "attributeMapping", "attribute_mapping")); ok {
-		for k, v := range mm {
-			mapping[k] = scalar(v)
-		}
-	}
+	plat := trust.PlatformOf(g.issuer)
 	add := func(f trust.Finding) { it.Findings = append(it.Findings, f) }
-
-	for _, a := range strs(either(oidc, "allowedAudiences", "allowed_audiences")) {
+	if g.disabled {
+		add(trust.Finding{Check: trust.RowDisabled, Grade: trust.Safe,
+			Message: "the provider is disabled or deleted; graded as if it were enabled again"})
+		g.disabled = false
+	}
+	for _, a := range g.audiences {
 		for _, f := range gradeAudience(trust.Pattern{Dialect: trust.Exact, Text: a}, "gcp") {
 			add(f)
 		}
 	}
-
-	cond := strings.TrimSpace(scalar(either(p, "attributeCondition", "attribute_condition")))
-	fixCond := gcpFix(plat)
-	if cond == "" {
-		add(trust.Finding{Check: "no-attribute-condition", Grade: trust.Dangerous,
-			Message: fmt.Sprintf("no attribute condition: every token %s issues is exchanged, and only the IAM bindings stand between any repository and this project", issuerName(issuer)),
+	fixCond := plat.Subject.CELExample
+	var cons celConstraints
+	if g.condition == "" {
+		add(trust.Finding{Check: trust.RowNoAttributeCond, Grade: trust.Dangerous,
+			Message: fmt.Sprintf("no attribute condition: every token %s issues is exchanged, and only the IAM bindings stand between any repository and this project", issuerName(g.issuer)),
 			Fix:     "set --attribute-condition=" + fixCond})
-		return nil
+		return
 	}
-	an, err := analyzeCEL(cond, mapping)
+	an, err := analyzeCEL(g.condition, g.mapping)
 	if err != nil {
-		add(trust.Finding{Check: "unreadable-condition", Grade: trust.Caution, Value: cond,
+		add(trust.Finding{Check: trust.RowUnreadable, Grade: trust.Caution, Value: g.condition,
 			Message: "the attribute condition could not be parsed as CEL: " + err.Error(),
 			Fix:     "check it with gcloud; it must be a CEL boolean over assertion.* and attribute.*"})
-		return nil
+		return
 	}
-	g := gradeConstraints(plat, an.cons, "gcp", func(claim string, p trust.Pattern) ([]trust.Finding, bool) {
-		if p.Dialect != trust.RE2 || strings.HasPrefix(p.Text, "^") {
-			return nil, false
+	cons = an.cons
+	for claim, bs := range cons {
+		for _, b := range bs {
+			for _, p := range b {
+				if p.Dialect == trust.RE2 && (!strings.HasPrefix(p.Text, "^") || !strings.HasSuffix(p.Text, "$")) {
+					add(trust.Finding{Check: trust.RowUnanchoredRegex, Grade: trust.Dangerous, Value: p.Text,
+						Message: fmt.Sprintf("assertion.%s.%s searches anywhere in the value (CEL's matches() is not anchored): %q matches too", claim, p, "evil/"+p.Text+"-x"),
+						Fix:     fmt.Sprintf("anchor the expression, matches('^%s$'), or compare with ==", strings.TrimSuffix(strings.TrimPrefix(p.Text, "^"), "$"))})
+				}
+			}
 		}
-		return []trust.Finding{{Check: "unanchored-regex", Grade: trust.Dangerous, Value: p.Text,
-			Message: fmt.Sprintf("assertion.%s.%s searches anywhere in the value (CEL's matches() is not anchored): %q matches too", claim, p, "evil/"+p.Text+"-x"),
-			Fix:     fmt.Sprintf("anchor the expression, matches('^%s$'), or compare with ==", strings.TrimSuffix(p.Text, "$"))}}, true
-	})
-	for _, f := range g.findings {
+	}
+	for _, f := range expose(plat, cons, g.issuer, append(g.audiences, g.defaultAudiences()...)[0], opts, func(c claims.Claims) bool {
+		return evalProvider(g, c, CheckOptions{}).Applies
+	}) {
 		add(f)
 	}
-	switch {
-	case !g.constrained:
-		add(trust.Finding{Check: "no-subject", Grade: trust.Dangerous, Value: cond,
-			Message: "the attribute condition pins neither the repository nor the owner: any repository can exchange a token",
-			Fix:     "set --attribute-condition=" + fixCond})
-	case !g.named && g.owner:
-		add(trust.Finding{Check: "owner-only", Grade: trust.Caution, Value: cond,
-			Message: "the attribute condition pins only the owner: every repository of the owner, on every branch, is exchanged, and the IAM bindings must make up the difference",
-			Fix:     "bind the service account to principalSet://iam.googleapis.com/POOL/attribute.repository/OWNER/REPO (not to the owner), or add the repository to the condition: " + fixCond})
-	}
-	for _, u := range an.unknown {
-		add(trust.Finding{Check: "unanalyzed-condition", Grade: trust.Safe, Value: u,
-			Message: fmt.Sprintf("keyless did not analyze %q; it can only narrow what the rest admits", u)})
-	}
-	return nil
-}
-
-func gcpFix(p *platform.Platform) string {
-	return p.Subject.CELExample
 }
 
 func issuerName(issuer string) string {

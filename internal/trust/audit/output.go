@@ -163,7 +163,7 @@ func WriteSARIF(w io.Writer, r Report, version string) error {
 					run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
 						ID: ci.ID, Name: ruleName(ci.ID),
 						ShortDescription: sarifText{ci.Title}, FullDescription: sarifText{ci.Description},
-						Help:                 sarifText{ci.Description + " See keyless trust audit's documentation for the fix."},
+						Help:                 sarifText{ci.Description + ". Fix: " + f.Fix + "."},
 						DefaultConfiguration: map[string]string{"level": level(f.Grade)},
 						Properties:           map[string]any{"tags": []string{"security", "oidc"}, "security-severity": severity(f.Grade)},
 					})
