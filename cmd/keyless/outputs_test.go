@@ -29,6 +29,7 @@ func TestActionDeclaresEveryOutput(t *testing.T) {
 		{"three clouds, credentials as outputs", []string{"--output-credentials", "--gcp-token-format", "access_token"}},
 		{"google id token", []string{"--output-credentials", "--gcp-token-format", "id_token", "--gcp-id-token-audience", "https://api.acme.example"}},
 		{"google access boundary", []string{"--gcp-access-boundary", boundary}},
+		{"google container file", []string{"--gcp-container-dir", filepath.Join(t.TempDir(), "container")}},
 	}
 	written := map[string]string{}
 	for _, l := range logins {

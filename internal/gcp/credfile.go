@@ -97,6 +97,15 @@ func (r *Result) Handover(h HandoverOptions) (handover.Set, error) {
 			set.Env = append(set.Env, handover.Plain("GOOGLE_GHA_CREDS_PATH", credFile))
 		}
 	}
+	if r.opts.ContainerDir != "" {
+		files, seen, err := r.containerFiles(name)
+		if err != nil {
+			return handover.Set{}, err
+		}
+		set.Files = append(set.Files, files...)
+		set.Outputs = append(set.Outputs, handover.Plain(OutputContainerCredentialsFile, seen))
+		set.Facts = append(set.Facts, handover.Fact{Key: OutputContainerCredentialsFile, Label: "GCP credential file for containers", Value: seen})
+	}
 	if r.Project != "" {
 		for _, v := range []string{"CLOUDSDK_CORE_PROJECT", "CLOUDSDK_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "GCP_PROJECT"} {
 			set.Env = append(set.Env, handover.Plain(v, r.Project))
@@ -216,8 +225,16 @@ type impersonationSection struct {
 	TokenLifetimeSeconds int64 `json:"token_lifetime_seconds"`
 }
 
+// credentialSource is one of the executable source (keyless refreshes) and
+// the file source (a container's, see container.go).
 type credentialSource struct {
-	Executable executableSource `json:"executable"`
+	Executable *executableSource `json:"executable,omitempty"`
+	File       string            `json:"file,omitempty"`
+	Format     *sourceFormat     `json:"format,omitempty"`
+}
+
+type sourceFormat struct {
+	Type string `json:"type"`
 }
 
 type executableSource struct {
@@ -229,6 +246,21 @@ type executableSource struct {
 // a command, no token: reading it gains nothing without the CI job's own
 // ability to mint OIDC tokens.
 func (r *Result) credentialFile(command string) ([]byte, error) {
+	cfg := r.config()
+	cfg.CredentialSource = credentialSource{Executable: &executableSource{
+		Command:       command,
+		TimeoutMillis: ExecutableTimeout.Milliseconds(),
+	}}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("gcp: credential file: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// config is the external_account configuration of this login, but for
+// its credential source.
+func (r *Result) config() credentialConfig {
 	o := r.opts
 	cfg := credentialConfig{
 		Type:             "external_account",
@@ -236,11 +268,7 @@ func (r *Result) credentialFile(command string) ([]byte, error) {
 		SubjectTokenType: TokenTypeJWT,
 		TokenURL:         o.stsBase() + "/v1/token",
 		TokenInfoURL:     o.stsBase() + "/v1/introspect",
-		CredentialSource: credentialSource{Executable: executableSource{
-			Command:       command,
-			TimeoutMillis: ExecutableTimeout.Milliseconds(),
-		}},
-		UniverseDomain: o.universe(),
+		UniverseDomain:   o.universe(),
 	}
 	if r.ServiceAccount != "" {
 		cfg.ServiceAccountImpersonationURL = o.iamBase() + "/v1/projects/-/serviceAccounts/" + r.ServiceAccount + ":generateAccessToken"
@@ -248,11 +276,7 @@ func (r *Result) credentialFile(command string) ([]byte, error) {
 			cfg.ServiceAccountImpersonation = &impersonationSection{TokenLifetimeSeconds: int64(o.Lifetime / time.Second)}
 		}
 	}
-	b, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("gcp: credential file: %w", err)
-	}
-	return append(b, '\n'), nil
+	return cfg
 }
 
 type executableResponse struct {

@@ -57,6 +57,10 @@ type Result struct {
 	// boundary, a delegation chain).
 	TokenOnly bool
 
+	// subjectToken is the OIDC token exchanged, kept for a container
+	// credential file only.
+	subjectToken secret.String
+
 	opts Options
 }
 
@@ -82,11 +86,13 @@ func Exchange(ctx context.Context, o Options, token TokenFunc, c claims.Claims) 
 	x.rec = &recorder{base: baseTransport(o.HTTPClient)}
 	x.client = withTransport(o.HTTPClient, x.rec)
 
-	fed, err := x.federate(ctx, token)
+	sup := &supplier{token: token, sc: x.sc}
+	fed, err := x.federate(ctx, sup)
 	if err != nil {
 		return nil, err
 	}
 	r := &Result{
+		subjectToken:   sup.kept(o.ContainerDir != ""),
 		Provider:       o.Provider,
 		ServiceAccount: o.ServiceAccount,
 		Project:        o.Project,
@@ -155,6 +161,7 @@ type supplier struct {
 	sc    *scrubber
 	mu    sync.Mutex
 	err   error
+	last  secret.String
 }
 
 func (s *supplier) SubjectToken(ctx context.Context, _ externalaccount.SupplierOptions) (string, error) {
@@ -169,13 +176,25 @@ func (s *supplier) SubjectToken(ctx context.Context, _ externalaccount.SupplierO
 		return "", err
 	}
 	s.sc.add(t)
+	s.mu.Lock()
+	s.last = t
+	s.mu.Unlock()
 	return t.Reveal(), nil
+}
+
+// kept is the last token supplied, when asked to keep it.
+func (s *supplier) kept(keep bool) secret.String {
+	if !keep {
+		return secret.String{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
 }
 
 // federate is the STS exchange, through the same library the SDKs use so
 // that the request is the one they will repeat on refresh.
-func (x *exchanger) federate(ctx context.Context, token TokenFunc) (*oauth2.Token, error) {
-	sup := &supplier{token: token, sc: x.sc}
+func (x *exchanger) federate(ctx context.Context, sup *supplier) (*oauth2.Token, error) {
 	scopes := x.o.scopes()
 	if x.o.ServiceAccount != "" {
 		// The federated token only has to call IAM Credentials; the

@@ -61,6 +61,13 @@ type Options struct {
 	IDTokenIncludeEmail bool
 	// AccessBoundary is a Credential Access Boundary, as JSON or a file name.
 	AccessBoundary string
+	// ContainerDir (gcp-container-dir), when set, also gets a credential
+	// file for container steps, with a file source: the OIDC token beside
+	// it. ContainerPath is that directory as the containers see it ("" is
+	// ContainerDir); ContainerInWorkspace allows it inside the workspace.
+	ContainerDir         string
+	ContainerPath        string
+	ContainerInWorkspace bool
 	// Universe is the service domain; default googleapis.com.
 	Universe string
 	// STSEndpoint and IAMCredentialsEndpoint are base URLs such as
@@ -250,6 +257,9 @@ func (o Options) Validate() error {
 		if err := validateEndpoint(ep.name, ep.value); err != nil {
 			return err
 		}
+	}
+	if err := o.validateContainer(); err != nil {
+		return err
 	}
 	if o.AccessBoundary != "" {
 		if _, err := LoadAccessBoundary(o.AccessBoundary); err != nil {

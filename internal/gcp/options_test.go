@@ -30,6 +30,17 @@ func TestValidate(t *testing.T) {
 			o.STSEndpoint = "https://sts.example-universe.com/"
 			o.IAMCredentialsEndpoint = "http://127.0.0.1:8080"
 		}, ""},
+		{"container file", func(o *Options) {
+			o.ContainerDir, o.ContainerPath, o.ContainerInWorkspace = "/runner/_temp/_github_home/k", "/github/home/k", true
+		}, ""},
+		{"container path without dir", func(o *Options) { o.ContainerPath = "/github/home/k" }, "--gcp-container-dir"},
+		{"container in workspace without dir", func(o *Options) { o.ContainerInWorkspace = true }, "--gcp-container-dir"},
+		{"relative container dir", func(o *Options) { o.ContainerDir = "creds" }, "absolute"},
+		{"container dir with a space", func(o *Options) { o.ContainerDir = "/tmp/a b" }, "absolute"},
+		{"relative container path", func(o *Options) { o.ContainerDir, o.ContainerPath = "/tmp/k", "home/k" }, "as the container sees it"},
+		{"container file with delegates", func(o *Options) {
+			o.ContainerDir, o.ServiceAccount, o.Delegates = "/tmp/k", testSA, []string{testSA}
+		}, "cannot express an access boundary or a delegation chain"},
 		{"no provider", func(o *Options) { o.Provider = "" }, "--gcp-provider"},
 		{"short provider", func(o *Options) { o.Provider = "ci-pool/github" }, ExampleProvider},
 		{"audience as provider", func(o *Options) { o.Provider = "//iam.googleapis.com/" + testProvider }, "drop the //iam.googleapis.com/ prefix"},

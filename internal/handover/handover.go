@@ -57,6 +57,9 @@ type File struct {
 	// the user (a profile in ~/.aws/config): logout removes only those.
 	// Empty means the file is keyless's alone, removed whole.
 	Sections []string
+	// InWorkspace: the user asked for this file inside the workspace
+	// (a cloud option that says so), where files are otherwise refused.
+	InWorkspace bool
 }
 
 // Fact is an identity fact: safe to print, to summarize and to output.

@@ -35,7 +35,7 @@ func (p *plan) prepareFiles(env environ.Env) error {
 		}
 		path = filepath.Clean(path)
 		f.file.Path = path
-		if root, ok := inWorkspace(env, path); ok {
+		if root, ok := inWorkspace(env, path); ok && !f.file.InWorkspace {
 			return failure.Usage("choose a --credentials-dir (or profile file) outside "+root+", such as a directory under $RUNNER_TEMP",
 				"refusing to write %s inside the workspace %s, where later steps could upload or cache it", path, root)
 		}
