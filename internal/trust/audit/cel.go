@@ -239,30 +239,24 @@ func nestedClaim(parent ast.Expr, key string) (string, bool) {
 	return path + "/" + key, true
 }
 
-// mappedClaim reads a mapping's source when it is a plain assertion.X.
+// mappedClaim reads a mapping's source when it names one assertion
+// (assertion.X, assertion['X'], string(assertion.X)), read by CEL's own
+// parser as the condition is: a source such as assertion['a'] + assertion['b']
+// names no single claim, and an attribute inside a mapping names nothing.
 func mappedClaim(src string) (string, bool) {
-	s := strings.TrimSpace(src)
-	if rest, ok := strings.CutPrefix(s, "assertion."); ok && isIdent(rest) {
-		return rest, true
+	if len(src) > MaxConditionSize {
+		return "", false
 	}
-	if rest, ok := strings.CutPrefix(s, "assertion['"); ok {
-		if name, ok := strings.CutSuffix(rest, "']"); ok && name != "" {
-			return name, true
-		}
+	p, err := parser.NewParser(parser.MaxRecursionDepth(64))
+	if err != nil {
+		return "", false
 	}
-	return "", false
-}
-
-func isIdent(s string) bool {
-	if s == "" {
-		return false
+	tree, iss := p.Parse(common.NewTextSource(src))
+	if iss != nil && len(iss.GetErrors()) > 0 {
+		return "", false
 	}
-	for _, r := range s {
-		if r != '_' && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
-			return false
-		}
-	}
-	return true
+	w := celWalker{}
+	return w.claim(tree.Expr())
 }
 
 func literal(e ast.Expr) (string, bool) {
