@@ -152,7 +152,9 @@ func hintFor(e *APIError, s step, attempts int) (hint string, family error) {
 			"aws iam create-open-id-connect-provider --url %s --client-id-list %s", acct, orUnknown(iss), tokenAud, orUnknown(iss), tokenAud), failure.ErrExchange
 	case e.Code == CodeAccessDenied && s.op == opAssumeRoleWithWebIdentity:
 		return fmt.Sprintf("the trust policy of %s does not match this token (sub %q, aud %q, iss %q); "+
-			"compare its conditions with these claims, or generate one with `keyless trust render aws --policy FILE`", s.role, sub, tokenAud, iss), failure.ErrExchange
+			"to see which condition refused it, save the job's claims (`keyless claims > claims.json` in the job) and run "+
+			"`aws iam get-role --role-name %s > role.json && keyless trust check role.json --claims claims.json`; "+
+			"`keyless trust render aws --policy FILE` writes one that matches the policy", s.role, sub, tokenAud, iss, roleName(s.role)), failure.ErrExchange
 	case e.Code == CodeAccessDenied:
 		hint := fmt.Sprintf("the first role needs sts:AssumeRole on %s, and the trust policy of %s must trust the first role", s.role, s.role)
 		if len(s.plan.chain.tags) > 0 {
@@ -229,4 +231,18 @@ func scrub(msg string, secrets ...secret.String) string {
 		msg = string(r[:maxMessage]) + "…"
 	}
 	return msg
+}
+
+// roleName is the name of a role ARN (its path dropped), as aws iam
+// get-role --role-name takes it; ROLE when the ARN has none.
+func roleName(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || !strings.HasPrefix(parts[5], "role/") {
+		return "ROLE"
+	}
+	name := parts[5][strings.LastIndex(parts[5], "/")+1:]
+	if name == "" {
+		return "ROLE"
+	}
+	return name
 }

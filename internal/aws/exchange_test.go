@@ -261,7 +261,7 @@ func TestExchangeErrors(t *testing.T) {
 		{name: "invalid identity token", queue: web(stsfake.InvalidIdentityToken), family: failure.ErrExchange, code: CodeInvalidIdentityToken,
 			hint: []string{"create-open-id-connect-provider", "https://token.actions.githubusercontent.com", "111122223333"}, calls: 1},
 		{name: "trust policy mismatch", queue: web(stsfake.AccessDenied), family: failure.ErrExchange, code: CodeAccessDenied,
-			hint: []string{`sub "repo:acme/api:ref:refs/heads/main"`, `aud "sts.amazonaws.com"`, "keyless trust render aws", testRole}, calls: 1},
+			hint: []string{`sub "repo:acme/api:ref:refs/heads/main"`, `aud "sts.amazonaws.com"`, "keyless trust render aws", testRole, "keyless trust check role.json --claims claims.json"}, calls: 1},
 		{name: "idp rejected claim", queue: web(stsfake.IDPRejectedClaim), family: failure.ErrExchange, code: CodeIDPRejectedClaim,
 			hint: []string{"audience list", "sts.amazonaws.com"}, calls: 1},
 		{name: "expired token", queue: web(stsfake.ExpiredToken), family: failure.ErrExchange, code: CodeExpiredToken,

@@ -175,7 +175,9 @@ type explanation struct {
 // explain maps an AADSTS code to the fix. c are the verified claims of the
 // token that was presented, so the message can show what Entra compared.
 func explain(code int, o Options, s settings, c claims.Claims) explanation {
-	render := "add a federated credential with exactly this issuer, subject and audience to the app (`keyless trust render azure --policy FILE` prints one), or fix the one there"
+	render := "add a federated credential with exactly this issuer, subject and audience to the app (`keyless trust render azure --policy FILE` prints one), or fix the one there; " +
+		"to see which condition refused the job, save its claims (`keyless claims > claims.json` in the job) and run " +
+		"`az ad app federated-credential list --id CLIENT_ID > creds.json && keyless trust check creds.json --claims claims.json`"
 	switch code {
 	case 70021, 700211, 700213, 70025:
 		return explanation{

@@ -123,7 +123,7 @@ func TestExchangeErrors(t *testing.T) {
 			want:      []error{ErrNoFederatedCredential, failure.ErrExchange},
 			code:      failure.CodeExchange,
 			inMessage: []string{"AADSTS70021", `sub "` + sub + `"`},
-			inHint:    []string{"keyless trust render azure"},
+			inHint:    []string{"keyless trust render azure", "keyless trust check creds.json --claims claims.json"},
 		},
 		{
 			name:      "audience mismatch",

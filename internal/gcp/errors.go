@@ -259,7 +259,9 @@ func stsFailure(o Options, c claims.Claims, a *attempt, sc *scrubber) error {
 			"the token's aud must be one of the provider's allowed audiences; keyless asks for "+o.Audience()+": add it to the provider's allowed audiences, or set --gcp-audience to one they list")
 	case ge.Code == "invalid_grant":
 		return failure.Mark(failure.ErrExchange, fmt.Errorf("gcp: sts: %s (%s): %w", ge, describeClaims(c), ErrRejected),
-			"the provider's attribute condition or mapping rejected these claims; `keyless trust render gcp --policy FILE` prints a condition that matches your policy")
+			"the provider's attribute condition or mapping rejected these claims: to see which part, save the job's claims (`keyless claims > claims.json` in the job) and run "+
+				"`gcloud iam workload-identity-pools providers describe PROVIDER --format json > provider.json && keyless trust check provider.json --claims claims.json`; "+
+				"`keyless trust render gcp --policy FILE` prints a condition that matches your policy")
 	default:
 		return failure.Mark(failure.ErrExchange, fmt.Errorf("gcp: sts: %s", ge), "")
 	}

@@ -175,7 +175,7 @@ func TestExchangeErrors(t *testing.T) {
 			},
 			family: failure.ErrExchange, sentinel: ErrRejected,
 			inMsg:  []string{"invalid_grant", "attribute condition", "sub=repo:acme/api:ref:refs/heads/main", "repository=acme/api", "iss=https://token.actions.githubusercontent.com"},
-			inHint: []string{"keyless trust render gcp"},
+			inHint: []string{"keyless trust render gcp", "keyless trust check provider.json --claims claims.json"},
 		},
 		{
 			name: "audience mismatch",
