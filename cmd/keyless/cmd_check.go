@@ -30,17 +30,22 @@ func checkCommand(s streams) *cli.Command {
 		DisableSliceFlagSeparator: true,
 		Flags:                     append(checkFlags(s.env), tokenInputFlags(s.env, "timeout")...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			// A token is verified online: the run needs a deadline, as login has.
-			if d := cmd.Duration("timeout"); d > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, d)
-				defer cancel()
-			}
+			ctx, cancel := withTimeout(ctx, cmd)
+			defer cancel()
 			o := checkOptionsFrom(cmd, s)
 			withCheckToken(cmd, s, &o)
 			return app.Check(ctx, o, s.out)
 		},
 	}
+}
+
+// withTimeout bounds a command that may verify a token online: the run
+// needs a deadline, as login has.
+func withTimeout(ctx context.Context, cmd *cli.Command) (context.Context, context.CancelFunc) {
+	if d := cmd.Duration("timeout"); d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return ctx, func() {}
 }
 
 func checkFlags(env environ.Env) []cli.Flag {

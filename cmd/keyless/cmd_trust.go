@@ -51,12 +51,13 @@ var trustAuditOptions = []option{
 func trustCommand(s streams) *cli.Command {
 	return &cli.Command{
 		Name:  "trust",
-		Usage: "render the cloud-side trust config from a policy, or audit an existing one",
+		Usage: "render the cloud-side trust config from a policy, audit an existing one, or check it against a job's claims",
 		UsageText: "keyless trust render aws|gcp|azure --policy FILE [--rule NAME] [--format …]\n" +
-			"keyless trust audit FILE… [--format text|json|sarif]\n\n" +
+			"keyless trust audit FILE… [--format text|json|sarif]\n" +
+			"keyless trust check FILE… --claims FILE [--policy FILE]\n\n" +
 			"Example:\n   keyless trust render aws --policy .github/keyless.yaml --rule deploy-prod > trust.json\n" +
 			"   keyless trust audit trust.json",
-		Commands: []*cli.Command{trustRenderCommand(s), trustAuditCommand(s)},
+		Commands: []*cli.Command{trustRenderCommand(s), trustAuditCommand(s), trustCheckCommand(s)},
 	}
 }
 
@@ -135,6 +136,45 @@ func trustAuditCommand(s streams) *cli.Command {
 				Format:          cmd.String("format"),
 				ImmutableOwners: list(cmd, "immutable-owners"),
 				Stdin:           s.in,
+			}, s.out)
+		},
+	}
+}
+
+func trustCheckCommand(s streams) *cli.Command {
+	fl := checkFlags(s.env)
+	fl = append(fl, &cli.StringFlag{Name: "gcp-service-account", Category: catTrust,
+		Usage:   "for a GCP provider with IAM bindings (trust render gcp --format json), count only the bindings on this `EMAIL`",
+		Sources: sources(s.env, "gcp-service-account")})
+	fl = append(fl, tokenInputFlags(s.env, "timeout")...)
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "simulate the cloud: would this trust config admit a job with these claims? condition by condition",
+		ArgsUsage: "FILE…",
+		UsageText: "keyless trust check FILE… --claims FILE [--policy FILE [--target CLOUD:ID]] [--set CLAIM=VALUE]... [--format text|json]\n" +
+			"keyless trust check FILE… --policy FILE --token-file FILE [--jwks FILE | --no-verify]\n\n" +
+			"Reads what trust audit reads (an AWS role trust policy or aws iam get-role output, a GCP\n" +
+			"provider as gcloud describes it, Entra federated credentials as az lists them) and decides\n" +
+			"it offline with the cloud's semantics: IAM's condition operators, the provider's attribute\n" +
+			"mapping and CEL condition, Entra's exact subjects and flexible expressions.\n" +
+			"With --policy, the local decision (for --target, the identity the config guards) is printed\n" +
+			"beside the cloud's and any disagreement flagged.\n\n" +
+			"Example:\n   aws iam get-role --role-name deploy-prod > role.json\n" +
+			"   keyless trust check role.json --claims claims.json --policy .github/keyless.yaml \\\n" +
+			"       --target aws:arn:aws:iam::111122223333:role/deploy-prod\n\n" +
+			"Exit status: 0 admitted, 1 refused, 2 bad input.",
+		DisableSliceFlagSeparator: true,
+		Flags:                     fl,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			ctx, cancel := withTimeout(ctx, cmd)
+			defer cancel()
+			in := checkOptionsFrom(cmd, s)
+			withCheckToken(cmd, s, &in)
+			return app.TrustCheck(ctx, app.TrustCheckOptions{
+				Files:          cmd.Args().Slice(),
+				Input:          in,
+				ServiceAccount: cmd.String("gcp-service-account"),
+				Format:         cmd.String("format"),
 			}, s.out)
 		},
 	}

@@ -35,6 +35,14 @@ func TestTrustCLI(t *testing.T) {
 		{name: "KEYLESS_FORMAT=sarif", env: environ.Map{"KEYLESS_FORMAT": "sarif"}, args: []string{"trust", "audit", testdata + "aws-safe.json"}, stdout: `"version": "2.1.0"`},
 		{name: "audit nothing", args: []string{"trust", "audit"}, code: 2, stderr: "no file to audit"},
 		{name: "help has examples", args: []string{"trust", "audit", "--help"}, stdout: "Example:"},
+		{name: "check admitted", args: []string{"trust", "check", testdata + "aws-safe.json", "--claims", "../../examples/claims/github-push-main.json"}, stdout: "ADMITTED"},
+		{name: "check refused", args: []string{"trust", "check", testdata + "aws-safe.json", "--claims", "../../examples/claims/github-pull-request.json", "--policy", "../../policies/github-deploy.yaml"},
+			code: 1, stdout: "DISAGREEMENT", stderr: "the ✗ lines show which conditions refused the job"},
+		{name: "check json from the environment", env: environ.Map{"KEYLESS_CLAIMS": "../../examples/claims/github-push-main.json"}, args: []string{"trust", "check", "--format", "json", testdata + "aws-safe.json"}, stdout: `"admitted": true`},
+		{name: "check a variation", args: []string{"trust", "check", testdata + "aws-safe.json", "--claims", "../../examples/claims/github-push-main.json", "--set", "sub=repo:acme/api:ref:refs/heads/x"}, code: 1, stdout: "REFUSED"},
+		{name: "check bad input", args: []string{"trust", "check", testdata + "unknown-kind.json", "--claims", "../../examples/claims/github-push-main.json"}, code: 2, stderr: "hint:"},
+		{name: "check nothing", args: []string{"trust", "check", "--claims", "../../examples/claims/github-push-main.json"}, code: 2, stderr: "no file to check"},
+		{name: "check help", args: []string{"trust", "check", "--help"}, stdout: "Exit status: 0 admitted, 1 refused, 2 bad input."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

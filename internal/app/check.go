@@ -52,13 +52,9 @@ func Check(ctx context.Context, o CheckOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	targets := make([]policy.Target, 0, len(o.Targets))
-	for _, s := range o.Targets {
-		t, err := policy.ParseTarget(s)
-		if err != nil {
-			return err
-		}
-		targets = append(targets, t)
+	targets, err := parseTargets(o.Targets)
+	if err != nil {
+		return err
 	}
 	sets, err := parseSets(o.Set)
 	if err != nil {
@@ -71,16 +67,9 @@ func Check(ctx context.Context, o CheckOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, source, err := o.loadClaims(ctx)
+	c, source, err := o.varied(ctx, sets)
 	if err != nil {
 		return err
-	}
-	c = c.Clone()
-	for _, name := range o.Unset {
-		delete(c, name)
-	}
-	for _, kv := range sets {
-		c[kv[0]] = kv[1]
 	}
 	d := p.Evaluate(c, targets...)
 	if asJSON {
@@ -102,6 +91,34 @@ func Check(ctx context.Context, o CheckOptions, stdout io.Writer) error {
 		hint = "a rule matches but none grants the target: fix the ✗ conditions of the rule that should grant it, or add the target to a matching rule's grant"
 	}
 	return failure.New(failure.ErrDenied, hint, "check: %s", d.Reason)
+}
+
+func parseTargets(ts []string) ([]policy.Target, error) {
+	out := make([]policy.Target, 0, len(ts))
+	for _, s := range ts {
+		t, err := policy.ParseTarget(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// varied loads the claims and applies --unset, then --set, to a copy.
+func (o CheckOptions) varied(ctx context.Context, sets [][2]string) (claims.Claims, string, error) {
+	c, source, err := o.loadClaims(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	c = c.Clone()
+	for _, name := range o.Unset {
+		delete(c, name)
+	}
+	for _, kv := range sets {
+		c[kv[0]] = kv[1]
+	}
+	return c, source, nil
 }
 
 func checkFormat(f string) (bool, error) {

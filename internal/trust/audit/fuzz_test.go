@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/keyless-dev/keyless/internal/claims"
 )
 
 func FuzzParseFlexible(f *testing.F) {
@@ -62,6 +64,35 @@ func FuzzAnalyzeCEL(f *testing.F) {
 			if claim == "" || len(bs) == 0 {
 				t.Fatalf("%q: empty constraint %q %v", expr, claim, bs)
 			}
+		}
+	})
+}
+
+// FuzzCheck feeds arbitrary documents and claims through trust check's
+// readers and evaluators: bad input is an error, never a panic, and a
+// verdict always says why.
+func FuzzCheck(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*")
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err == nil {
+			f.Add(data, `{"iss":"https://token.actions.githubusercontent.com","aud":"sts.amazonaws.com","sub":"repo:acme/api:ref:refs/heads/main","repository":"acme/api"}`)
+		}
+	}
+	f.Add([]byte(awsDoc(`{"ForAllValues:StringLike":{"token.actions.githubusercontent.com:sub":[]}}`)), `{"sub":["a",1]}`)
+	f.Add([]byte(gcpDoc(ghMapping, "assertion.sub.size() > 2u")), `{"iss":"https://token.actions.githubusercontent.com","sub":{"a":1}}`)
+	f.Add([]byte(azureDoc(azureFlex("claims['sub'] matches '?*'"))), `{"sub":null}`)
+	f.Fuzz(func(t *testing.T, data []byte, claimsJSON string) {
+		c, err := claims.Parse([]byte(claimsJSON))
+		if err != nil {
+			return
+		}
+		v, err := Check("f", data, c, CheckOptions{})
+		if err != nil {
+			return
+		}
+		if v.Reason == "" {
+			t.Fatalf("verdict without a reason: %+v", v)
 		}
 	})
 }

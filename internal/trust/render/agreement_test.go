@@ -14,6 +14,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/trust"
+	"github.com/keyless-dev/keyless/internal/trust/audit"
 )
 
 // The agreement tests decide every example claim set, and mutations of it,
@@ -300,6 +301,18 @@ func iamDecide(doc IAMPolicy, c claims.Claims) bool {
 	return allowed
 }
 
+// trustCheck decides a rendered config as keyless trust check does: the
+// agreement then holds for the simulator users run, not only for the model
+// written here.
+func trustCheck(t *testing.T, doc []byte, c claims.Claims, sa string) bool {
+	t.Helper()
+	v, err := audit.Check("rendered", doc, c, audit.CheckOptions{ServiceAccount: sa})
+	if err != nil {
+		t.Fatalf("trust check of a rendered config: %v\n%s", err, doc)
+	}
+	return v.Admitted
+}
+
 func TestAgreementAWS(t *testing.T) {
 	var n decided
 	defer n.check(t, "aws")
@@ -322,6 +335,11 @@ func TestAgreementAWS(t *testing.T) {
 				cloud := iamDecide(pol.Document, c)
 				n.add(local)
 				agree(t, fmt.Sprintf("%s %s %s", pname, pol.Role, sname), local, cloud, looser, stricter)
+				b, err := WriteAWSJSON([]AWSPolicy{pol})
+				if err != nil {
+					t.Fatal(err)
+				}
+				agree(t, fmt.Sprintf("trust check: %s %s %s", pname, pol.Role, sname), local, trustCheck(t, b, c, ""), looser, stricter)
 			}
 		}
 	}
@@ -378,6 +396,10 @@ func TestAgreementGCP(t *testing.T) {
 				t.Fatal(err)
 			}
 			looser, stricter := effects(notes, prov.Rules)
+			gcpJSON, err := WriteGCPJSON([]GCPProvider{prov})
+			if err != nil {
+				t.Fatal(err)
+			}
 			sas := map[string]bool{}
 			for _, b := range prov.Bindings {
 				sas[b.ServiceAccount] = true
@@ -391,6 +413,12 @@ func TestAgreementGCP(t *testing.T) {
 					// Bindings narrow by repository only (noted looser).
 					l := looser || len(sas) > 1
 					agree(t, fmt.Sprintf("%s %s %s %s", pname, prov.Name, sa, sname), local, cloud, l, stricter)
+					m2 := map[string]any{}
+					for k, v := range m {
+						m2[k] = v
+					}
+					m2["aud"] = "https://iam.googleapis.com/" + prov.Name
+					agree(t, fmt.Sprintf("trust check: %s %s %s %s", pname, prov.Name, sa, sname), local, trustCheck(t, gcpJSON, toClaims(t, m2), sa), l, stricter)
 				}
 			}
 		}
@@ -444,6 +472,13 @@ func TestAgreementAzure(t *testing.T) {
 				local := p.Evaluate(c, policy.Target{Cloud: policy.Azure, TenantID: app.TenantID, ClientID: app.ClientID}).Allowed
 				n.add(local)
 				agree(t, fmt.Sprintf("%s %s %s", pname, app.ClientID, sname), local, entraDecide(app, c), looser, stricter)
+				b, err := WriteAzureJSON([]AzureApp{app})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c2 := c.Clone()
+				c2["aud"] = "api://AzureADTokenExchange"
+				agree(t, fmt.Sprintf("trust check: %s %s %s", pname, app.ClientID, sname), local, trustCheck(t, b, c2, ""), looser, stricter)
 			}
 		}
 	}
