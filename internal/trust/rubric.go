@@ -141,7 +141,9 @@ func Expose(c Condition) []Finding {
 		}
 	}
 	if c.Platform.Jobs == nil {
-		return nil
+		// Without the platform's job grammar keyless cannot build the jobs
+		// the condition admits: never safe.
+		return []Finding{finding(RowUnreadable, "", fmt.Sprintf("keyless cannot yet build %s jobs to try against this condition, so it cannot tell what it admits; check it by hand", c.Platform.Title))}
 	}
 	var bases []base
 	unread := ""

@@ -14,6 +14,20 @@ import (
 const (
 	ghIss = "https://token.actions.githubusercontent.com"
 	glIss = "https://gitlab.com"
+	ccIss = "https://oidc.circleci.com/org/5f2e7c1a-0000-4000-8000-00000000c0de"
+	tfIss = "https://app.terraform.io"
+	bbIss = "https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc"
+)
+
+// Subjects of the platforms whose job grammar the rubric does not have yet.
+const (
+	ccSub  = "org/5f2e7c1a-0000-4000-8000-00000000c0de/project/7a1b2c3d-0000-4000-8000-000000000001/user/9e8d7c6b-0000-4000-8000-000000000002"
+	tfSub  = "organization:acme:project:infra:workspace:prod:run_phase:apply"
+	bbSub  = "{1a2b3c4d-0000-4000-8000-000000000004}:{5e6f7a8b-0000-4000-8000-000000000005}:{9c0d1e2f-0000-4000-8000-000000000006}"
+	bbAud  = "ari:cloud:bitbucket::workspace/0e1d2c3b-0000-4000-8000-000000000003"
+	tfAud  = "aws.workload.identity"
+	ccGCP  = "assertion['oidc.circleci.com/project-id'] == '7a1b2c3d-0000-4000-8000-000000000001'"
+	unread = "unreadable-condition"
 )
 
 // getRole writes `aws iam get-role` output for a role trusting issuer
@@ -185,6 +199,19 @@ func TestRubric(t *testing.T) {
 		{"gl gcp no merge requests, any branch", describe(glIss, "assertion.project_id == '52311204' && assertion.pipeline_source != 'merge_request_event' && assertion.ref_type == 'branch'"), Options{}, trust.Dangerous, []string{"any-branch"}, []string{"pull-request"}},
 		{"gl azure exact subject by name", credList(glIss, "project_path:acme/api:ref_type:branch:ref:main", ""), Options{}, trust.Caution, []string{"name-only"}, nil},
 		{"gl azure flexible any branch", credList(glIss, "", "claims['sub'] matches 'project_path:acme/api:ref_type:branch:ref:*'"), Options{}, trust.Dangerous, []string{"any-branch"}, nil},
+		// CircleCI, HCP Terraform, Bitbucket: no job grammar in the rubric
+		// yet, so nothing is graded safe; a condition on no claim is still
+		// trivially true.
+		{"cc aws exact subject", getRole(ccIss, se{"StringEquals": {"aud": "5f2e7c1a-0000-4000-8000-00000000c0de", "sub": ccSub}}), Options{}, trust.Caution, []string{unread}, nil},
+		{"cc aws any project", getRole(ccIss, se{"StringEquals": {"aud": "5f2e7c1a-0000-4000-8000-00000000c0de"}, "StringLike": {"sub": "org/5f2e7c1a-0000-4000-8000-00000000c0de/project/*"}}), Options{}, trust.Caution, []string{unread}, nil},
+		{"cc gcp project id", describe(ccIss, ccGCP), Options{}, trust.Caution, []string{unread}, nil},
+		{"cc aws no condition", getRole(ccIss, nil), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
+		{"tf aws apply", getRole(tfIss, se{"StringEquals": {"aud": tfAud, "sub": tfSub}}), Options{}, trust.Caution, []string{unread}, nil},
+		{"tf aws any run phase", getRole(tfIss, se{"StringEquals": {"aud": tfAud}, "StringLike": {"sub": "organization:acme:project:infra:workspace:prod:run_phase:*"}}), Options{}, trust.Caution, []string{unread}, nil},
+		{"tf aws no condition", getRole(tfIss, nil), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
+		{"bb aws exact", getRole(bbIss, se{"StringEquals": {"aud": bbAud, "sub": bbSub}}), Options{}, trust.Caution, []string{unread}, nil},
+		{"bb aws any step", getRole(bbIss, se{"StringEquals": {"aud": bbAud}, "StringLike": {"sub": "{1a2b3c4d-0000-4000-8000-000000000004}:*"}}), Options{}, trust.Caution, []string{unread}, nil},
+		{"bb azure exact", credList(bbIss, bbSub, ""), Options{}, trust.Caution, []string{unread}, nil},
 	}
 	if len(tests) < 60 {
 		t.Fatalf("%d graded cases; the rubric wants at least 60", len(tests))
