@@ -162,7 +162,8 @@ func TrustRender(ctx context.Context, o TrustRenderOptions, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	var out []byte
+	// out is what was asked for; doc the same config as JSON, to audit.
+	var out, doc []byte
 	var notes []render.Note
 	fail := func(err error) error {
 		return failure.Mark(failure.ErrUsage, fmt.Errorf("trust render %s: %w", o.Cloud, err), "check --rule and the policy's grants")
@@ -174,10 +175,12 @@ func TrustRender(ctx context.Context, o TrustRenderOptions, stdout io.Writer) er
 			return fail(err)
 		}
 		notes = ns
+		if doc, err = render.WriteAWSJSON(ps); err != nil {
+			return fail(err)
+		}
+		out = doc
 		if o.Format == "terraform" {
 			out = render.WriteAWSTerraform(ps)
-		} else if out, err = render.WriteAWSJSON(ps); err != nil {
-			return fail(err)
 		}
 	case "gcp":
 		ps, ns, err := render.GCP(p.Rules(), o.Rules, render.GCPOptions{ProjectNumber: o.GCPProjectNumber, Pool: o.GCPPool, ProviderID: o.GCPProviderID})
@@ -185,13 +188,14 @@ func TrustRender(ctx context.Context, o TrustRenderOptions, stdout io.Writer) er
 			return fail(err)
 		}
 		notes = ns
+		if doc, err = render.WriteGCPJSON(ps); err != nil {
+			return fail(err)
+		}
 		switch o.Format {
 		case "terraform":
 			out = render.WriteGCPTerraform(ps)
 		case "json":
-			if out, err = render.WriteGCPJSON(ps); err != nil {
-				return fail(err)
-			}
+			out = doc
 		default:
 			out = render.WriteGCPCommands(ps)
 		}
@@ -201,13 +205,14 @@ func TrustRender(ctx context.Context, o TrustRenderOptions, stdout io.Writer) er
 			return fail(err)
 		}
 		notes = ns
+		if doc, err = render.WriteAzureJSON(apps); err != nil {
+			return fail(err)
+		}
 		switch o.Format {
 		case "terraform":
 			out = render.WriteAzureTerraform(apps)
 		case "json":
-			if out, err = render.WriteAzureJSON(apps); err != nil {
-				return fail(err)
-			}
+			out = doc
 		default:
 			out = render.WriteAzureCommands(apps)
 		}
@@ -219,6 +224,38 @@ func TrustRender(ctx context.Context, o TrustRenderOptions, stdout io.Writer) er
 		for _, n := range notes {
 			if _, err := fmt.Fprintf(o.Notes, "note: %s\n", n); err != nil {
 				return failure.Mark(failure.ErrOutput, fmt.Errorf("trust render: %w", err), "")
+			}
+		}
+		if err := writeRenderAudit(o.Notes, o.Cloud, doc); err != nil {
+			return failure.Mark(failure.ErrOutput, fmt.Errorf("trust render: %w", err), "")
+		}
+	}
+	return nil
+}
+
+// writeRenderAudit grades what render wrote with trust audit's rubric and
+// says so: safe, or why not, finding by finding (the rule's own exposure,
+// which policy lint reports too).
+func writeRenderAudit(w io.Writer, cloud string, doc []byte) error {
+	d, err := audit.Audit("rendered "+cloud, doc, audit.Options{})
+	if err != nil {
+		_, err = fmt.Fprintf(w, "audit: the rendered config could not be audited: %v\n", err)
+		return err
+	}
+	if d.Grade() == trust.Safe {
+		_, err = fmt.Fprintln(w, "audit: the rendered config grades safe")
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "audit: the rendered config grades %s, because the rules do:\n", d.Grade()); err != nil {
+		return err
+	}
+	for _, it := range d.Items {
+		for _, f := range it.Findings {
+			if f.Grade == trust.Safe {
+				continue
+			}
+			if _, err := fmt.Fprintf(w, "audit: %s: %s %s: %s (fix: %s)\n", it.Name, strings.ToUpper(f.Grade.String()), f.Check, f.Message, f.Fix); err != nil {
+				return err
 			}
 		}
 	}

@@ -86,3 +86,27 @@ func TestTrustCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustRenderAudits: what render writes is graded by the audit's
+// rubric, and render says safe or why not.
+func TestTrustRenderAudits(t *testing.T) {
+	tests := []struct {
+		cloud, format, rule string
+		want                []string
+	}{
+		{"aws", "json", "deploy-production", []string{"audit: the rendered config grades safe"}},
+		{"aws", "terraform", "ci-read-only", []string{"audit: the rendered config grades dangerous, because the rules do:", "DANGEROUS pull-request", "(fix: "}},
+	}
+	for _, tt := range tests {
+		var out, notes bytes.Buffer
+		err := TrustRender(context.Background(), TrustRenderOptions{Cloud: tt.cloud, Format: tt.format, PolicyPath: "../../policies/github-deploy.yaml", Rules: []string{tt.rule}, Notes: &notes}, &out)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tt.cloud, tt.rule, err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(notes.String(), w) {
+				t.Errorf("%s %s: notes lack %q:\n%s", tt.cloud, tt.rule, w, notes.String())
+			}
+		}
+	}
+}
