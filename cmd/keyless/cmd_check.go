@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/keyless-dev/keyless/internal/app"
 	"github.com/keyless-dev/keyless/internal/environ"
+	"github.com/keyless-dev/keyless/internal/tty"
 )
 
 func checkCommand(s streams) *cli.Command {
@@ -97,10 +97,5 @@ func wantsColor(w io.Writer, env environ.Env) bool {
 	if environ.Get(env, "TERM") == "dumb" {
 		return false
 	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return tty.Is(w)
 }

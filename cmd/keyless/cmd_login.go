@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/keyless-dev/keyless/internal/app"
+	"github.com/keyless-dev/keyless/internal/tty"
 )
 
 // str, dur and given read an option only when the user set it to something
@@ -110,20 +110,11 @@ func runtimeFor(s streams) app.Runtime {
 		Stdin:            s.in,
 		Stdout:           s.out,
 		Stderr:           s.err,
-		StdoutIsTerminal: isTerminal(s.out),
+		StdoutIsTerminal: tty.Is(s.out),
 		Executable:       exe,
 		WorkDir:          wd,
 		Environ:          s.environ,
 	}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func loginCommand(s streams) *cli.Command {

@@ -20,6 +20,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/token"
 	"github.com/keyless-dev/keyless/internal/tokensource"
 	"github.com/keyless-dev/keyless/internal/transport"
+	"github.com/keyless-dev/keyless/internal/tty"
 	"github.com/keyless-dev/keyless/internal/verify"
 )
 
@@ -318,14 +319,7 @@ func (r tokenRun) client() *http.Client {
 	return transport.Client(transport.Options{Attempts: n})
 }
 
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+func isTerminal(r io.Reader) bool { return tty.Is(r) }
 
 func readBounded(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
