@@ -54,7 +54,7 @@ func TestTrustCheck(t *testing.T) {
 		{"policy for the guarded target", TrustCheckOptions{Files: []string{auditData + "aws-safe.json"}, Input: in("github-pull-request.json", "policy", "../../policies/github-deploy.yaml", "target", "aws:arn:aws:iam::111122223333:role/api-deploy-production")}, failure.ErrDenied,
 			[]string{"local policy: DENIED: ", "the cloud and the local policy agree"}},
 		{"target without policy", TrustCheckOptions{Files: []string{auditData + "aws-safe.json"}, Input: in("github-push-main.json", "target", "aws:arn:aws:iam::111122223333:role/x")}, failure.ErrUsage, nil},
-		{"gcp provider", TrustCheckOptions{Files: []string{auditData + "gcp-safe.yaml"}, Input: in("github-push-main.json", "set", "aud=https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci/providers/github")}, nil,
+		{"gcp provider", TrustCheckOptions{Files: []string{auditData + "gcp-safe.yaml"}, Input: in("github-push-main.json", "set", "aud=https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github")}, nil,
 			[]string{"gcp-provider", "ADMITTED"}},
 		{"azure credentials", TrustCheckOptions{Files: []string{auditData + "azure-safe.json"}, Input: in("github-environment-production.json", "set", "aud=api://AzureADTokenExchange")}, nil,
 			[]string{"ADMITTED: admitted by acme-api-production"}},

@@ -18,7 +18,7 @@ var replaced = []charsettest.Case{
 			"arn:aws:iam::111122223333:role/" + strings.Repeat("r", 512), "arn:aws:iam::111122223333:role/" + strings.Repeat("r", 513),
 			"arn:aws:iam::111122223333:role/a b", "arn:aws:iam::111122223333:user/x", "arn:aws-cn-x:iam::111122223333:role/x"}},
 	{Name: "isGCPProvider", Check: isGCPProvider, Regexp: `^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{1,63}/providers/[a-z0-9-]{1,63}$`,
-		Seeds: []string{"projects/123/locations/global/workloadIdentityPools/ci/providers/github", "projects//locations/global/workloadIdentityPools/ci/providers/github",
+		Seeds: []string{"projects/123/locations/global/workloadIdentityPools/ci-pool/providers/github", "projects//locations/global/workloadIdentityPools/ci-pool/providers/github",
 			"projects/1/locations/global/workloadIdentityPools//providers/g", "projects/1/locations/global/workloadIdentityPools/a/providers/b/providers/c",
 			"projects/1/locations/global/workloadIdentityPools/" + strings.Repeat("p", 64) + "/providers/x", "projects/x1/locations/global/workloadIdentityPools/a/providers/b"}},
 	{Name: "isGUID", Check: isGUID, Regexp: `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`,

@@ -23,7 +23,7 @@ rules:
       branch: main
       event: [push, web]
     grant:
-      gcp: [{provider: "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/ci/providers/gitlab"}]
+      gcp: [{provider: "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/ci-pool/providers/gitlab"}]
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ rules:
 	if got := rs[1].Conditions[0].Claims; !reflect.DeepEqual(got, want) {
 		t.Fatalf("gitlab branch = %+v", got)
 	}
-	if rs[1].Grant.GCP[0].Provider != "projects/123/locations/global/workloadIdentityPools/ci/providers/gitlab" {
+	if rs[1].Grant.GCP[0].Provider != "projects/123/locations/global/workloadIdentityPools/ci-pool/providers/gitlab" {
 		t.Fatalf("provider not normalized: %q", rs[1].Grant.GCP[0].Provider)
 	}
 	// The view is a copy.

@@ -31,7 +31,7 @@ func ghClaims(kv ...string) claims.Claims {
 	return c
 }
 
-const gcpName = "projects/123456789012/locations/global/workloadIdentityPools/ci/providers/github"
+const gcpName = "projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github"
 
 func gcpDoc(mapping map[string]string, cond string) string {
 	m, _ := json.Marshal(mapping)

@@ -87,7 +87,7 @@ func describe(issuer, condition string, mapping ...string) []byte {
 	for i := 0; i+1 < len(mapping); i += 2 {
 		fmt.Fprintf(&b, "  %s: %s\n", mapping[i], mapping[i+1])
 	}
-	fmt.Fprintf(&b, "name: projects/123456789012/locations/global/workloadIdentityPools/ci/providers/ci\noidc:\n  issuerUri: %s\nstate: ACTIVE\n", issuer)
+	fmt.Fprintf(&b, "name: projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/ci\noidc:\n  issuerUri: %s\nstate: ACTIVE\n", issuer)
 	return []byte(b.String())
 }
 

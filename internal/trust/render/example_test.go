@@ -65,7 +65,7 @@ rules:
       repository: acme/api
       branch: main
     grant:
-      gcp: [{provider: "projects/123456789012/locations/global/workloadIdentityPools/ci/providers/github", service-account: "deploy@acme.iam.gserviceaccount.com"}]
+      gcp: [{provider: "projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github", service-account: "deploy@acme.iam.gserviceaccount.com"}]
 `))
 	if err != nil {
 		panic(err)
@@ -76,14 +76,14 @@ rules:
 	}
 	_, _ = os.Stdout.Write(render.WriteGCPCommands(ps))
 	// Output:
-	// # Workload identity provider projects/123456789012/locations/global/workloadIdentityPools/ci/providers/github (rules: deploy-prod).
+	// # Workload identity provider projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github (rules: deploy-prod).
 	// # For an existing provider, use update-oidc with the same flags.
 	// gcloud iam workload-identity-pools providers create-oidc github \
-	//   --project=123456789012 --location=global --workload-identity-pool=ci \
+	//   --project=123456789012 --location=global --workload-identity-pool=ci-pool \
 	//   --issuer-uri=https://token.actions.githubusercontent.com \
 	//   --attribute-mapping=attribute.ref=assertion.ref,attribute.repository=assertion.repository,google.subject=assertion.sub \
 	//   --attribute-condition='string(assertion.repository) == "acme/api" && string(assertion.ref) == "refs/heads/main"'
 	// gcloud iam service-accounts add-iam-policy-binding deploy@acme.iam.gserviceaccount.com \
 	//   --role=roles/iam.workloadIdentityUser \
-	//   --member=principalSet://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci/attribute.repository/acme/api
+	//   --member=principalSet://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci-pool/attribute.repository/acme/api
 }

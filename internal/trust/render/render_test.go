@@ -227,7 +227,7 @@ func TestGCPCondition(t *testing.T) {
       branch: {glob: "release/*"}
       workflow: .github/workflows/deploy.yml
       claim:weird-name: x
-    grant: {gcp: [{provider: "projects/42/locations/global/workloadIdentityPools/ci/providers/gh", service-account: "sa@p.iam.gserviceaccount.com"}]}
+    grant: {gcp: [{provider: "projects/42/locations/global/workloadIdentityPools/ci-pool/providers/gh", service-account: "sa@p.iam.gserviceaccount.com"}]}
 `)
 	ps, notes, err := GCP(v, nil, GCPOptions{})
 	if err != nil {
@@ -246,14 +246,14 @@ func TestGCPCondition(t *testing.T) {
 	if _, bad := p.AttributeMapping["attribute.weird-name"]; bad {
 		t.Error("invalid attribute name mapped")
 	}
-	if len(p.Bindings) != 1 || p.Bindings[0].Member != "principalSet://iam.googleapis.com/projects/42/locations/global/workloadIdentityPools/ci/attribute.repository/acme/api" {
+	if len(p.Bindings) != 1 || p.Bindings[0].Member != "principalSet://iam.googleapis.com/projects/42/locations/global/workloadIdentityPools/ci-pool/attribute.repository/acme/api" {
 		t.Errorf("bindings %+v", p.Bindings)
 	}
 	if len(notes) != 0 {
 		t.Errorf("notes %v", notes)
 	}
 	cmds := string(WriteGCPCommands(ps))
-	if !strings.Contains(cmds, "create-oidc gh \\\n  --project=42 --location=global --workload-identity-pool=ci") || !strings.Contains(cmds, `'\''x'\''`) && !strings.Contains(cmds, "--attribute-condition='") {
+	if !strings.Contains(cmds, "create-oidc gh \\\n  --project=42 --location=global --workload-identity-pool=ci-pool") || !strings.Contains(cmds, `'\''x'\''`) && !strings.Contains(cmds, "--attribute-condition='") {
 		t.Errorf("gcloud:\n%s", cmds)
 	}
 	tf := string(WriteGCPTerraform(ps))
