@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -83,9 +85,24 @@ func TestTrustCanary(t *testing.T) {
 		{"trust", "audit", "../../internal/trust/audit/testdata/aws-no-subject.json", "--format", "json"},
 		{"trust", "audit", "-"},
 	}
+	// trust check does read a token: a malformed one, and one whose
+	// signature part is the canary, are refused without being quoted.
+	dir := t.TempDir()
+	for name, tok := range map[string]string{
+		"bare":      canary,
+		"signature": "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL3Rva2VuLmFjdGlvbnMuZ2l0aHVidXNlcmNvbnRlbnQuY29tIn0.canaryZZZZ9f8e7d6c5b4aSECRET",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(tok), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// --no-verify: without it the issuer's keys would be fetched from
+		// the real issuer, and tests stay off the internet.
+		runs = append(runs, []string{"trust", "check", "../../internal/trust/audit/testdata/aws-safe.json", "--policy", "../../policies/github-deploy.yaml", "--token-file", path, "--no-verify"})
+	}
 	for _, args := range runs {
 		_, out, errOut := runCLI(t, env, `{"Statement": {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/x"}, "Condition": "`+canary[:4]+`"}}`, args...)
-		if strings.Contains(out+errOut, canary) {
+		if strings.Contains(out+errOut, canary) || strings.Contains(out+errOut, "canaryZZZZ") {
 			t.Fatalf("%v leaked the canary", args)
 		}
 	}
