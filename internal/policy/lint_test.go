@@ -302,3 +302,33 @@ func TestRegexQuotedToTheEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestLintCodesAreNotRubricRows: a lint code that is not a rubric row must
+// not reuse a row's id, or one code would carry two meanings and two grades
+// (leading-wildcard was both a lint warning and the rubric's dangerous Entra
+// row). The lint-only codes are read from the table in policies/README.md.
+func TestLintCodesAreNotRubricRows(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "policies", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		code, ok := strings.CutPrefix(line, "| `")
+		if !ok {
+			continue
+		}
+		code, rest, ok := strings.Cut(code, "` | ")
+		severity, _, _ := strings.Cut(rest, " ")
+		if !ok || (severity != "error" && severity != "warning" && severity != "info") {
+			continue // another table
+		}
+		n++
+		if row, isRow := trust.RowOf(code); isRow {
+			t.Errorf("lint code %s is also the rubric row %q (%s): give one of them another name", code, row.Pattern, row.Grade)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("read %d lint codes from policies/README.md: is the table still there?", n)
+	}
+}

@@ -32,7 +32,7 @@ const (
 	RowAnyBranch          = "any-branch"
 	RowRefTypeWildcard    = "ref-type-wildcard"
 	RowUnanchoredRegex    = "unanchored-regex"
-	RowLeadingWildcard    = "leading-wildcard"
+	RowLeadingWildcard    = "flexible-leading-wildcard"
 	RowForAllValuesSingle = "forallvalues-single"
 	RowNoAttributeCond    = "no-attribute-condition"
 	RowNameOnly           = "name-only"

@@ -76,7 +76,7 @@ func TestAudit(t *testing.T) {
 		{"azure-safe.json", AzureFederated, trust.Safe, nil},
 		{"azure-flexible-workflow-tag.json", AzureFederated, trust.Caution, []string{"workflow-ref", "branch-prefix"}},
 		{"azure-rendered-by-keyless.json", AzureFederated, trust.Caution, []string{"workflow-ref", "workflow-ref", "name-only"}}, // keyless trust render azure --format json
-		{"azure-leading-wildcard.json", AzureFederated, trust.Dangerous, []string{"leading-wildcard", "no-subject"}},
+		{"azure-leading-wildcard.json", AzureFederated, trust.Dangerous, []string{"flexible-leading-wildcard", "no-subject"}},
 		{"azure-pull-request.json", AzureFederated, trust.Dangerous, []string{"pull-request"}},
 		{"azure-shared-audience.json", AzureFederated, trust.Caution, []string{"shared-audience"}},
 	}

@@ -178,7 +178,7 @@ func TestRubric(t *testing.T) {
 		{"gh azure exact environment", credList(ghIss, "repo:acme/api:environment:production", ""), Options{}, trust.Safe, nil, nil},
 		{"gh azure pull requests", credList(ghIss, "repo:acme/api:pull_request", ""), Options{}, trust.Dangerous, []string{"pull-request"}, nil},
 		{"gh azure flexible any branch", credList(ghIss, "", "claims['sub'] matches 'repo:acme/api:ref:refs/heads/*'"), Options{}, trust.Dangerous, []string{"any-branch"}, nil},
-		{"gh azure flexible leading wildcard", credList(ghIss, "", "claims['sub'] matches '*:ref:refs/heads/main'"), Options{}, trust.Dangerous, []string{"leading-wildcard", "no-subject"}, nil},
+		{"gh azure flexible leading wildcard", credList(ghIss, "", "claims['sub'] matches '*:ref:refs/heads/main'"), Options{}, trust.Dangerous, []string{"flexible-leading-wildcard", "no-subject"}, nil},
 		{"gh azure flexible release branches", credList(ghIss, "", "claims['sub'] matches 'repo:acme/api:ref:refs/heads/release/*'"), Options{}, trust.Caution, []string{"branch-prefix"}, nil},
 		{"gh azure flexible question mark", credList(ghIss, "", "claims['sub'] matches 'repo:acme/api:ref:refs/heads/v?'"), Options{}, trust.Caution, []string{"wider-reading"}, nil},
 		{"gh azure flexible or", credList(ghIss, "", "claims['sub'] eq 'repo:acme/api:environment:prod' or claims['sub'] eq 'repo:acme/api:ref:refs/heads/main'"), Options{}, trust.Safe, nil, nil},
