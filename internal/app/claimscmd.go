@@ -295,7 +295,7 @@ func (r tokenRun) stdin() (tokensource.Source, string, bool, error) {
 		hint = noCheckInputHint
 	}
 	// No token at all is exit 3 (no token), as it is for login and exec.
-	if in == nil || isTerminal(in) {
+	if in == nil || tty.Is(in) {
 		return nil, "", false, failure.New(failure.ErrToken, hint, "no token: not in a CI job keyless knows, and none given")
 	}
 	b, err := transport.ReadAll(in, token.MaxSize+4<<10)
@@ -318,8 +318,6 @@ func (r tokenRun) client() *http.Client {
 	n, _ := attempts(r.in.Retries) // checked by load
 	return transport.Client(transport.Options{Attempts: n})
 }
-
-func isTerminal(r io.Reader) bool { return tty.Is(r) }
 
 func readBounded(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
@@ -383,7 +381,7 @@ func CheckWantsToken(rt Runtime, in TokenInput, claimsFile string) bool {
 	if origin, _ := tokensource.Find(env, tokensource.Options{}); origin != tokensource.FromNone {
 		return true
 	}
-	return rt.Stdin != nil && !isTerminal(rt.Stdin)
+	return rt.Stdin != nil && !tty.Is(rt.Stdin)
 }
 
 // CheckToken makes `keyless check` evaluate the claims of a token: it sets

@@ -213,6 +213,15 @@ type probeCase struct {
 }
 
 // applies tells whether jobs of the platform can vary that way.
+// withAndWithoutEnvironment is the job twice, with no environment and with
+// one the condition cannot know, so that either admitted case is found.
+func withAndWithoutEnvironment(b platform.Job) []platform.Job {
+	b.Environment = ""
+	j := b
+	j.Environment = "keyless-probe-env"
+	return []platform.Job{b, j}
+}
+
 func (pc probeCase) applies(p *platform.Platform) bool {
 	j := p.Jobs
 	switch pc.row {
@@ -269,17 +278,11 @@ var probeCases = []probeCase{
 	}, "a job of another repository of the same owner"},
 	{RowPullRequest, func(b platform.Job) []platform.Job {
 		b.PullRequest, b.Tag, b.Protected, b.Ref, b.Phase = true, false, false, "keyless-probe-feature", "plan"
-		b.Environment = ""
-		j := b
-		j.Environment = "keyless-probe-env"
-		return []platform.Job{b, j}
+		return withAndWithoutEnvironment(b)
 	}, "a pull-request run"},
 	{RowAnyBranch, func(b platform.Job) []platform.Job {
 		b.PullRequest, b.Tag, b.Protected, b.Ref = false, false, false, "keyless-probe-branch"
-		b.Environment = ""
-		j := b
-		j.Environment = "keyless-probe-env"
-		return []platform.Job{b, j}
+		return withAndWithoutEnvironment(b)
 	}, "a job on a new, unprotected branch"},
 	{RowRefTypeWildcard, func(b platform.Job) []platform.Job {
 		if b.Tag || b.PullRequest {
