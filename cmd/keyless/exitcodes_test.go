@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/keyless-dev/keyless/internal/environ"
@@ -20,6 +21,7 @@ func TestOneExitCodePerProblem(t *testing.T) {
 	role := []string{"--aws-role", "arn:aws:iam::111122223333:role/deploy", "--aws-region", "eu-west-1"}
 	commands := map[string][]string{
 		"claims":                 {"claims"},
+		"trust check":            {"trust", "check", "../../internal/trust/audit/testdata/aws-safe.json", "--policy", examplePolicy},
 		"check":                  {"check", "--policy", examplePolicy},
 		"login":                  append([]string{"login", "--policy", examplePolicy}, role...),
 		"exec":                   append([]string{"exec", "--policy", examplePolicy}, role...),
@@ -48,6 +50,11 @@ func TestOneExitCodePerProblem(t *testing.T) {
 				code, _, stderr := runCLI(t, p.env, "", args...)
 				if code != p.code {
 					t.Errorf("keyless %s: exit %d, want %d\n%s", cmdName, code, p.code, stderr)
+				}
+				// The hint names what this command takes instead of a token.
+				if p.code == failure.CodeVerify && (cmdName == "check" || cmdName == "trust check") &&
+					!strings.Contains(stderr, "or JSON claims with --claims FILE instead") {
+					t.Errorf("keyless %s: the hint does not offer --claims:\n%s", cmdName, stderr)
 				}
 			})
 		}

@@ -187,8 +187,11 @@ func (r tokenRun) load(ctx context.Context) (tokenClaims, error) {
 		if ci {
 			return tokenClaims{}, failure.Mark(failure.ErrVerify, fmt.Errorf("%s: %w", desc, err), "")
 		}
-		return tokenClaims{}, failure.Mark(failure.ErrVerify, fmt.Errorf("%s: %w", desc, err),
-			"give the raw JWT (header.payload.signature); to check JSON claims use keyless check --claims FILE")
+		hint := "give the raw JWT (header.payload.signature); to check JSON claims use keyless check --claims FILE"
+		if r.check { // check and trust check take JSON claims themselves
+			hint = "give the raw JWT (header.payload.signature), or JSON claims with --claims FILE instead"
+		}
+		return tokenClaims{}, failure.Mark(failure.ErrVerify, fmt.Errorf("%s: %w", desc, err), hint)
 	}
 	tc := tokenClaims{claims: parsed.Claims, source: desc}
 	iss := parsed.Claims.Issuer()
