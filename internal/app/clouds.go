@@ -48,13 +48,13 @@ func cloudKinds() []cloudKind {
 		{
 			specs:     aws.OptionSpecs,
 			requested: func(v option.Values) bool { return v.String("aws-role") != "" },
-			granted:   func(g policy.Grant) bool { return len(g.AWS) > 0 },
+			granted:   func(g policy.Grant) bool { return g.Has(aws.Name) },
 			build:     func(v option.Values, d cloudDeps) cloud { return newAWS(v, d) },
 		},
 		{
 			specs:     gcp.OptionSpecs,
 			requested: func(v option.Values) bool { return v.String("gcp-provider") != "" },
-			granted:   func(g policy.Grant) bool { return len(g.GCP) > 0 },
+			granted:   func(g policy.Grant) bool { return g.Has(gcp.Name) },
 			build:     func(v option.Values, d cloudDeps) cloud { return newGCP(v, d) },
 		},
 		{
@@ -62,7 +62,7 @@ func cloudKinds() []cloudKind {
 			requested: func(v option.Values) bool {
 				return v.String("azure-client-id") != "" || v.String("azure-tenant-id") != ""
 			},
-			granted: func(g policy.Grant) bool { return len(g.Azure) > 0 },
+			granted: func(g policy.Grant) bool { return g.Has(azure.Name) },
 			build:   func(v option.Values, d cloudDeps) cloud { return newAzure(v, d) },
 		},
 	}
@@ -105,7 +105,7 @@ func newAWS(v option.Values, d cloudDeps) *awsCloud {
 	return &awsCloud{h: d.h, o: o}
 }
 
-func (c *awsCloud) Cloud() string    { return string(policy.AWS) }
+func (c *awsCloud) Cloud() string    { return aws.Name }
 func (c *awsCloud) Audience() string { return c.o.Audience() }
 
 // Validate also refuses a refreshable profile where nothing may refresh
@@ -120,9 +120,9 @@ func (c *awsCloud) Validate() error {
 
 // Targets are the role and, when chaining, the chained role: both are held.
 func (c *awsCloud) Targets() []policy.Target {
-	ts := []policy.Target{policy.AWSTarget(c.o.Role)}
+	ts := []policy.Target{aws.RoleTarget(c.o.Role)}
 	if c.o.ChainRole != "" {
-		ts = append(ts, policy.AWSChainTarget(c.o.Role, c.o.ChainRole))
+		ts = append(ts, aws.ChainTarget(c.o.Role, c.o.ChainRole))
 	}
 	return ts
 }
@@ -130,7 +130,7 @@ func (c *awsCloud) Targets() []policy.Target {
 // Grant applies what the policy allows: the role when none was asked for,
 // and the rule's cap on the session's duration.
 func (c *awsCloud) Grant(g policy.Grant) {
-	for _, a := range g.AWS {
+	for _, a := range policy.Entries[aws.Grant](g) {
 		if c.o.Role == "" {
 			c.o.Role = a.Role
 		}
@@ -166,24 +166,24 @@ func newGCP(v option.Values, d cloudDeps) *gcpCloud {
 	return &gcpCloud{h: d.h, o: o}
 }
 
-func (c *gcpCloud) Cloud() string    { return string(policy.GCP) }
+func (c *gcpCloud) Cloud() string    { return gcp.Name }
 func (c *gcpCloud) Audience() string { return c.o.Audience() }
 func (c *gcpCloud) Validate() error  { return c.o.Validate() }
 
 // Targets are the provider with the service account, and every delegate the
 // impersonation passes through.
 func (c *gcpCloud) Targets() []policy.Target {
-	ts := []policy.Target{policy.GCPTarget(c.o.Provider, c.o.ServiceAccount)}
+	ts := []policy.Target{gcp.NewTarget(c.o.Provider, c.o.ServiceAccount)}
 	for _, d := range c.o.Delegates {
-		ts = append(ts, policy.GCPDelegateTarget(c.o.Provider, c.o.ServiceAccount, d))
+		ts = append(ts, gcp.DelegateTarget(c.o.Provider, c.o.ServiceAccount, d))
 	}
 	return ts
 }
 
 func (c *gcpCloud) Grant(g policy.Grant) {
-	if c.o.Provider == "" && len(g.GCP) > 0 {
-		c.o.Provider = g.GCP[0].Provider
-		c.o.ServiceAccount = g.GCP[0].ServiceAccount
+	if gs := policy.Entries[gcp.Grant](g); c.o.Provider == "" && len(gs) > 0 {
+		c.o.Provider = gs[0].Provider
+		c.o.ServiceAccount = gs[0].ServiceAccount
 	}
 }
 
@@ -213,17 +213,17 @@ func newAzure(v option.Values, d cloudDeps) *azureCloud {
 	return &azureCloud{h: d.h, o: o}
 }
 
-func (c *azureCloud) Cloud() string    { return string(policy.Azure) }
+func (c *azureCloud) Cloud() string    { return azure.Name }
 func (c *azureCloud) Audience() string { return c.o.Audience() }
 func (c *azureCloud) Validate() error  { return c.o.Validate() }
 
 // Targets is the application in its tenant.
 func (c *azureCloud) Targets() []policy.Target {
-	return []policy.Target{policy.AzureTarget(c.o.TenantID, c.o.ClientID)}
+	return []policy.Target{azure.NewTarget(c.o.TenantID, c.o.ClientID)}
 }
 
 func (c *azureCloud) Grant(g policy.Grant) {
-	for _, a := range g.Azure {
+	for _, a := range policy.Entries[azure.Grant](g) {
 		if c.o.ClientID == "" && c.o.TenantID == "" {
 			c.o.TenantID, c.o.ClientID = a.TenantID, a.ClientID
 		}

@@ -10,6 +10,11 @@ import (
 // The plain-code option checks against the regexps they replace: the same
 // strings are accepted.
 var replaced = []charsettest.Case{
+	{Name: "isGrantRoleARN", Check: isGrantRoleARN, Regexp: `^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`,
+		Seeds: []string{"arn:aws:iam::111122223333:role/deploy", "arn:aws-us-gov:iam::111122223333:role/a/b", "arn:aws-:iam::111122223333:role/x",
+			"arn:aws--cn:iam::111122223333:role/x", "arn:aws:iam::11112222333:role/x", "arn:aws:iam::111122223333:role/",
+			"arn:aws:iam::111122223333:role/" + strings.Repeat("r", 512), "arn:aws:iam::111122223333:role/" + strings.Repeat("r", 513),
+			"arn:aws:iam::111122223333:role/a b", "arn:aws:iam::111122223333:user/x", "arn:aws-cn-x:iam::111122223333:role/x"}},
 	{Name: "isRoleARN", Check: isRoleARN, Regexp: `^arn:(aws[a-z-]*):iam::(\d{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$`,
 		Seeds: []string{"arn:aws:iam::111122223333:role/deploy", "arn:aws-us-gov:iam::111122223333:role/a/b", "arn:aws-:iam::111122223333:role/x",
 			"arn:aws:iam::11112222333:role/x", "arn:aws:iam::111122223333:role/", "arn:aws:iam::aws:role/x",

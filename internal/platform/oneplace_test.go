@@ -26,13 +26,29 @@ var cloudNamers = []string{
 	"cmd/keyless/cmd_trust.go",
 	"internal/app/credproc.go",
 	"internal/app/trust.go",
-	"internal/policy/load.go",
-	"internal/policy/target.go",
 	"internal/trust/audit/aws.go",
 	"internal/trust/audit/azure.go",
 	"internal/trust/audit/gcp.go",
 	"internal/trust/claims.go",
 	"internal/trust/render/aws.go",
+}
+
+// targetSyntax are pieces of a cloud's identity syntax (a role ARN, a
+// provider's resource name, the --target keywords): only the cloud's package
+// reads or writes them.
+var targetSyntax = []string{"arn:aws", "workloadIdentityPools", "iam.googleapis.com", ",chain=", ",delegate="}
+
+// syntaxNamers still spell a cloud's identity syntax outside its package;
+// like cloudNamers, the list only shrinks.
+var syntaxNamers = []string{
+	"cmd/keyless/cli.go",
+	"cmd/keyless/cmd_check.go",
+	"cmd/keyless/cmd_login.go",
+	"cmd/keyless/cmd_trust.go",
+	"internal/fakeservers/main.go",
+	"internal/trust/audit/eval_gcp.go",
+	"internal/trust/audit/gcp.go",
+	"internal/trust/render/gcp.go",
 }
 
 // platformNamers may spell a platform's name for another reason: the
@@ -42,7 +58,7 @@ var platformNamers = []string{"internal/sink/sink.go"}
 // TestOnePlace keeps knowledge where it belongs: no Go code outside
 // internal/platform names a CI platform or one of its issuers, and no code
 // outside a cloud's package (and the one list of clouds in internal/app)
-// names a cloud. Comments and tests may.
+// names a cloud or spells its identity syntax. Comments and tests may.
 func TestOnePlace(t *testing.T) {
 	root := filepath.Join("..", "..")
 	var names, issuers []string
@@ -55,7 +71,7 @@ func TestOnePlace(t *testing.T) {
 			issuers = append(issuers, u.Host)
 		}
 	}
-	namesCloud := map[string]bool{}
+	namesCloud, spellsSyntax := map[string]bool{}, map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -83,8 +99,19 @@ func TestOnePlace(t *testing.T) {
 				}
 			}
 			for c, pkg := range clouds {
-				if lit == c && !strings.HasPrefix(rel, pkg+"/") && rel != "internal/app/clouds.go" {
+				if strings.HasPrefix(rel, pkg+"/") || rel == "internal/app/clouds.go" {
+					continue
+				}
+				if lit == c {
 					namesCloud[rel] = true
+				}
+				if rest, ok := strings.CutPrefix(lit, c+":"); ok && rest != "" && rest[0] != ' ' {
+					spellsSyntax[rel] = true
+				}
+			}
+			for _, piece := range targetSyntax {
+				if strings.Contains(lit, piece) && !inCloudPackage(rel) {
+					spellsSyntax[rel] = true
 				}
 			}
 		}
@@ -103,6 +130,25 @@ func TestOnePlace(t *testing.T) {
 			t.Errorf("%s no longer names a cloud: remove it from cloudNamers", f)
 		}
 	}
+	for f := range spellsSyntax {
+		if !slices.Contains(syntaxNamers, f) {
+			t.Errorf("%s spells a cloud's identity or --target syntax: ask the cloud's package (its Policy)", f)
+		}
+	}
+	for _, f := range syntaxNamers {
+		if !spellsSyntax[f] {
+			t.Errorf("%s no longer spells a cloud's syntax: remove it from syntaxNamers", f)
+		}
+	}
+}
+
+func inCloudPackage(rel string) bool {
+	for _, pkg := range clouds {
+		if strings.HasPrefix(rel, pkg+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func literals(t *testing.T, path string) []string {

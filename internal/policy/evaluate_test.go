@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyless-dev/keyless/internal/aws"
+	"github.com/keyless-dev/keyless/internal/azure"
 	"github.com/keyless-dev/keyless/internal/claims"
+	"github.com/keyless-dev/keyless/internal/gcp"
 )
 
 func mustParse(t testing.TB, src string) *Policy {
@@ -259,16 +262,17 @@ func TestGrantOfTargets(t *testing.T) {
 	p := mustParse(t, precedencePolicy)
 	c := mustClaims(t, `{`+ghIss+`,"repository":"acme/api","environment":"production"}`)
 	d := p.Evaluate(c)
-	if len(d.Grant.AWS) != 1 || d.Grant.AWS[0].MaxDuration.Minutes() != 30 {
+	if len(Entries[aws.Grant](d.Grant)) != 1 || Entries[aws.Grant](d.Grant)[0].MaxDuration.Minutes() != 30 {
 		t.Fatalf("grant %+v", d.Grant)
 	}
-	d = p.Evaluate(c, AWSTarget("arn:aws:iam::111122223333:role/deploy"), GCPTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", ""))
-	if len(d.Grant.AWS) != 1 || d.Grant.AWS[0].Role != "arn:aws:iam::111122223333:role/deploy" || len(d.Grant.GCP) != 1 || d.Grant.GCP[0].ServiceAccount != "" || len(d.Grant.Azure) != 0 {
+	d = p.Evaluate(c, aws.RoleTarget("arn:aws:iam::111122223333:role/deploy"), gcp.NewTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", ""))
+	if len(Entries[aws.Grant](d.Grant)) != 1 || Entries[aws.Grant](d.Grant)[0].Role != "arn:aws:iam::111122223333:role/deploy" || len(Entries[gcp.Grant](d.Grant)) != 1 || Entries[gcp.Grant](d.Grant)[0].ServiceAccount != "" || len(Entries[azure.Grant](d.Grant)) != 0 {
 		t.Fatalf("grant %+v", d.Grant)
 	}
 	// The decision's grant is a copy.
-	d.Grant.AWS[0].Role = "x"
-	if p.Rules()[1].Grant.AWS[0].Role == "x" {
+	ga := Entries[aws.Grant](d.Grant)
+	ga[0].Role = "x"
+	if Entries[aws.Grant](p.Rules()[1].Grant)[0].Role == "x" {
 		t.Fatal("decision shares the rule's grant")
 	}
 }
@@ -304,14 +308,14 @@ rules:
 		targets []Target
 		allowed bool
 	}{
-		{"role and its chain", []Target{AWSTarget(deploy), AWSChainTarget(deploy, next)}, true},
-		{"chain from a role that does not list it", []Target{AWSTarget(other), AWSChainTarget(other, next)}, false},
-		{"chain to a role granted only directly", []Target{AWSTarget(deploy), AWSChainTarget(deploy, other)}, false},
-		{"chain to the role itself", []Target{AWSChainTarget(deploy, deploy)}, false},
-		{"sa and its delegate", []Target{GCPTarget(prov, sa), GCPDelegateTarget(prov, sa, hop)}, true},
-		{"delegate not listed", []Target{GCPTarget(prov, sa), GCPDelegateTarget(prov, sa, "evil@p.iam.gserviceaccount.com")}, false},
-		{"delegate of direct federation", []Target{GCPDelegateTarget(prov, "", hop)}, false},
-		{"delegate toward another sa", []Target{GCPDelegateTarget(prov, "x@p.iam.gserviceaccount.com", hop)}, false},
+		{"role and its chain", []Target{aws.RoleTarget(deploy), aws.ChainTarget(deploy, next)}, true},
+		{"chain from a role that does not list it", []Target{aws.RoleTarget(other), aws.ChainTarget(other, next)}, false},
+		{"chain to a role granted only directly", []Target{aws.RoleTarget(deploy), aws.ChainTarget(deploy, other)}, false},
+		{"chain to the role itself", []Target{aws.ChainTarget(deploy, deploy)}, false},
+		{"sa and its delegate", []Target{gcp.NewTarget(prov, sa), gcp.DelegateTarget(prov, sa, hop)}, true},
+		{"delegate not listed", []Target{gcp.NewTarget(prov, sa), gcp.DelegateTarget(prov, sa, "evil@p.iam.gserviceaccount.com")}, false},
+		{"delegate of direct federation", []Target{gcp.DelegateTarget(prov, "", hop)}, false},
+		{"delegate toward another sa", []Target{gcp.DelegateTarget(prov, "x@p.iam.gserviceaccount.com", hop)}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -319,7 +323,7 @@ rules:
 			if d.Allowed != tc.allowed {
 				t.Fatalf("allowed = %v, want %v: %s", d.Allowed, tc.allowed, d.Reason)
 			}
-			if tc.allowed && (len(d.Grant.AWS)+len(d.Grant.GCP)) != 1 {
+			if tc.allowed && (len(Entries[aws.Grant](d.Grant))+len(Entries[gcp.Grant](d.Grant))) != 1 {
 				t.Errorf("one chain is one grant entry, got %+v", d.Grant)
 			}
 		})
@@ -360,13 +364,13 @@ func TestExplanation(t *testing.T) {
 
 func TestParseTarget(t *testing.T) {
 	good := map[string]Target{
-		"aws:arn:aws:iam::111122223333:role/deploy":                                                                                                AWSTarget("arn:aws:iam::111122223333:role/deploy"),
-		"aws:arn:aws-us-gov:iam::111122223333:role/path/deploy":                                                                                    AWSTarget("arn:aws-us-gov:iam::111122223333:role/path/deploy"),
-		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh":                                                                     GCPTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", ""),
-		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,sa@p.iam.gserviceaccount.com":                                        GCPTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", "sa@p.iam.gserviceaccount.com"),
-		"azure:aaaabbbb-0000-1111-2222-333344445555/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b":                                                          AzureTarget("aaaabbbb-0000-1111-2222-333344445555", "2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"),
-		"aws:arn:aws:iam::111122223333:role/deploy,chain=arn:aws:iam::444455556666:role/next":                                                      AWSChainTarget("arn:aws:iam::111122223333:role/deploy", "arn:aws:iam::444455556666:role/next"),
-		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,sa@p.iam.gserviceaccount.com,delegate=hop@p.iam.gserviceaccount.com": GCPDelegateTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", "sa@p.iam.gserviceaccount.com", "hop@p.iam.gserviceaccount.com"),
+		"aws:arn:aws:iam::111122223333:role/deploy":                                                                                                aws.RoleTarget("arn:aws:iam::111122223333:role/deploy"),
+		"aws:arn:aws-us-gov:iam::111122223333:role/path/deploy":                                                                                    aws.RoleTarget("arn:aws-us-gov:iam::111122223333:role/path/deploy"),
+		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh":                                                                     gcp.NewTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", ""),
+		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,sa@p.iam.gserviceaccount.com":                                        gcp.NewTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", "sa@p.iam.gserviceaccount.com"),
+		"azure:aaaabbbb-0000-1111-2222-333344445555/2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b":                                                          azure.NewTarget("aaaabbbb-0000-1111-2222-333344445555", "2b7b5c3e-4f1a-4d7e-9c2b-8a1f0e3d5c6b"),
+		"aws:arn:aws:iam::111122223333:role/deploy,chain=arn:aws:iam::444455556666:role/next":                                                      aws.ChainTarget("arn:aws:iam::111122223333:role/deploy", "arn:aws:iam::444455556666:role/next"),
+		"gcp:projects/1/locations/global/workloadIdentityPools/p/providers/gh,sa@p.iam.gserviceaccount.com,delegate=hop@p.iam.gserviceaccount.com": gcp.DelegateTarget("projects/1/locations/global/workloadIdentityPools/p/providers/gh", "sa@p.iam.gserviceaccount.com", "hop@p.iam.gserviceaccount.com"),
 	}
 	for s, want := range good {
 		got, err := ParseTarget(s)

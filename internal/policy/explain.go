@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/keyless-dev/keyless/internal/grant"
 )
 
 // TextOptions tunes WriteText.
@@ -78,33 +80,11 @@ func WriteText(w io.Writer, d Decision, o TextOptions) error {
 	}
 	if d.Allowed {
 		b.WriteString("grant:\n")
-		for _, a := range d.Grant.AWS {
-			s := "  aws    " + a.Role
-			if a.MaxDuration > 0 {
-				s += " (max " + FormatDuration(a.MaxDuration) + ")"
+		d.Grant.byCloud(func(cloud string, es []grant.Entry) {
+			for _, e := range es {
+				fmt.Fprintf(&b, "  %-6s %s\n", cloud, e)
 			}
-			if len(a.ChainRoles) > 0 {
-				s += ", may chain to " + strings.Join(a.ChainRoles, ", ")
-			}
-			b.WriteString(s + "\n")
-		}
-		for _, g := range d.Grant.GCP {
-			s := "  gcp    " + g.Provider
-			if g.ServiceAccount != "" {
-				s += " as " + g.ServiceAccount
-			}
-			if len(g.Delegates) > 0 {
-				s += " through " + strings.Join(g.Delegates, ", ")
-			}
-			b.WriteString(s + "\n")
-		}
-		for _, z := range d.Grant.Azure {
-			s := fmt.Sprintf("  azure  tenant %s client %s", z.TenantID, z.ClientID)
-			if z.SubscriptionID != "" {
-				s += " subscription " + z.SubscriptionID
-			}
-			b.WriteString(s + "\n")
-		}
+		})
 		fmt.Fprintf(&b, "decision: %s (%s)\n", paint(ansiBold+ansiGreen, "ALLOWED"), d.Reason)
 	} else {
 		fmt.Fprintf(&b, "decision: %s (%s)\n", paint(ansiBold+ansiRed, "DENIED"), d.Reason)

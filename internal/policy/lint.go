@@ -254,14 +254,12 @@ func deployLike(r *rule) bool {
 		}
 	}
 	var names []string
-	for _, a := range r.grant.AWS {
-		if a.MaxDuration > longSession {
+	for _, e := range r.grant.entries {
+		t := e.Traits()
+		if t.MaxSession > longSession {
 			return true
 		}
-		names = append(names, a.Role)
-	}
-	for _, g := range r.grant.GCP {
-		names = append(names, g.ServiceAccount, g.Provider)
+		names = append(names, t.Names...)
 	}
 	names = append(names, r.name)
 	for _, n := range names {

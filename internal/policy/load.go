@@ -10,17 +10,16 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/keyless-dev/keyless/internal/charset"
 	"github.com/keyless-dev/keyless/internal/claims"
+	"github.com/keyless-dev/keyless/internal/clouds"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/grant"
 	"github.com/keyless-dev/keyless/internal/platform"
 )
 
@@ -284,74 +283,6 @@ func isName(s string) bool {
 	return len(s) >= 1 && len(s) <= 64 && charset.Alnum(s[0]) && charset.All(s, charset.Alnum, charset.Of("._-"))
 }
 
-// isRoleARN: ^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$
-func isRoleARN(s string) bool {
-	rest, ok := strings.CutPrefix(s, "arn:aws")
-	if !ok {
-		return false
-	}
-	for len(rest) > 0 && rest[0] == '-' {
-		n := 1
-		for n < len(rest) && charset.Lower(rest[n]) {
-			n++
-		}
-		if n == 1 {
-			return false
-		}
-		rest = rest[n:]
-	}
-	rest, ok = strings.CutPrefix(rest, ":iam::")
-	if !ok || len(rest) < 12 || !charset.All(rest[:12], charset.Digit) {
-		return false
-	}
-	name, ok := strings.CutPrefix(rest[12:], ":role/")
-	return ok && len(name) >= 1 && len(name) <= 512 && charset.All(name, charset.Alnum, charset.Of("+=,.@_/-"))
-}
-
-// isGCPProvider: ^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{1,63}/providers/[a-z0-9-]{1,63}$
-func isGCPProvider(s string) bool {
-	rest, ok := strings.CutPrefix(s, "projects/")
-	if !ok {
-		return false
-	}
-	number, rest, ok := strings.Cut(rest, "/locations/global/workloadIdentityPools/")
-	if !ok || number == "" || !charset.All(number, charset.Digit) {
-		return false
-	}
-	pool, provider, ok := strings.Cut(rest, "/providers/")
-	label := func(l string) bool {
-		return len(l) >= 1 && len(l) <= 63 && charset.All(l, charset.Lower, charset.Digit, charset.Of("-"))
-	}
-	return ok && label(pool) && label(provider)
-}
-
-// isGUID: ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		switch i {
-		case 8, 13, 18, 23:
-			if s[i] != '-' {
-				return false
-			}
-		default:
-			if !charset.Hex(s[i]) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-var (
-	gcpSARE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`) })
-	tenantRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$`)
-	})
-)
-
 func (l *loader) policy(doc *yaml.Node) (*Policy, error) {
 	root := doc
 	if doc.Kind == yaml.DocumentNode {
@@ -607,7 +538,7 @@ func (l *loader) rule(p *Policy, n *yaml.Node, i int) (*rule, error) {
 	case r.effect == Deny && grantNode != nil:
 		return nil, l.errAt(grantNode, where+".grant", "remove grant: from the deny rule (a deny rule only refuses)", "a deny rule cannot grant")
 	case r.effect == Allow && grantNode == nil:
-		return nil, l.errAt(n, where, "add grant: with the aws, gcp or azure identities this rule allows", "an allow rule needs a grant")
+		return nil, l.errAt(n, where, "add grant: with the "+series(cloudNames(), "or")+" identities this rule allows", "an allow rule needs a grant")
 	case grantNode != nil:
 		g, err := l.grant(grantNode, where+".grant")
 		if err != nil {
@@ -729,164 +660,70 @@ func (l *loader) valueList(n *yaml.Node, where, hint string) ([]string, error) {
 
 func (l *loader) grant(n *yaml.Node, where string) (Grant, error) {
 	var g Grant
-	kvs, err := l.mapping(n, where, []string{"aws", "gcp", "azure"}, "a grant has aws:, gcp: and/or azure: lists")
+	names := cloudNames()
+	keys := make([]string, len(names))
+	for i, c := range names {
+		keys[i] = c + ":"
+	}
+	kvs, err := l.mapping(n, where, names, "a grant has "+series(keys, "and/or")+" lists")
 	if err != nil {
 		return g, err
 	}
 	for _, kv := range kvs {
-		cloud := kv[0].Value
-		w := where + "." + cloud
+		name := kv[0].Value
+		cloud := clouds.ByName(name)
+		w := where + "." + name
 		if kv[1].Kind != yaml.SequenceNode {
-			return g, l.errAt(kv[1], w, fmt.Sprintf("%s is a list: - {…}", cloud), "expected a list, found %s", kindName(kv[1]))
+			return g, l.errAt(kv[1], w, fmt.Sprintf("%s is a list: - {…}", name), "expected a list, found %s", kindName(kv[1]))
 		}
 		if len(kv[1].Content) == 0 {
 			return g, l.errAt(kv[1], w, "give at least one entry or remove the key", "empty list")
 		}
 		for j, e := range kv[1].Content {
-			we := fmt.Sprintf("%s[%d]", w, j)
-			var err error
-			switch cloud {
-			case "aws":
-				var a AWSGrant
-				a, err = l.awsGrant(e, we)
-				g.AWS = append(g.AWS, a)
-			case "gcp":
-				var c GCPGrant
-				c, err = l.gcpGrant(e, we)
-				g.GCP = append(g.GCP, c)
-			case "azure":
-				var z AzureGrant
-				z, err = l.azureGrant(e, we)
-				g.Azure = append(g.Azure, z)
-			}
+			entry, err := cloud.Entry(node{l: l, n: e, where: fmt.Sprintf("%s[%d]", w, j)})
 			if err != nil {
 				return g, err
 			}
+			g.entries = append(g.entries, entry)
 		}
 	}
 	if g.Empty() {
-		return g, l.errAt(n, where, "add aws:, gcp: or azure: entries", "the grant gives nothing")
+		return g, l.errAt(n, where, "add "+series(keys, "or")+" entries", "the grant gives nothing")
 	}
 	return g, nil
 }
 
-func (l *loader) awsGrant(n *yaml.Node, where string) (AWSGrant, error) {
-	var a AWSGrant
-	kvs, err := l.mapping(n, where, []string{"role", "max-duration", "chain-roles"}, "an aws grant is {role: arn:aws:iam::ACCOUNT:role/NAME, max-duration: 1h, chain-roles: [ARN, …]}")
+// node is a policy value as a cloud reads its grant entries.
+type node struct {
+	l     *loader
+	n     *yaml.Node
+	where string
+}
+
+func (x node) Fields(known []string, hint string) ([]grant.Field, error) {
+	kvs, err := x.l.mapping(x.n, x.where, known, hint)
 	if err != nil {
-		return a, err
+		return nil, err
 	}
-	for _, kv := range kvs {
-		switch kv[0].Value {
-		case "role":
-			s, err := l.str(kv[1], where+".role", "role is an IAM role ARN")
-			if err != nil {
-				return a, err
-			}
-			if !isRoleARN(s) {
-				return a, l.errAt(kv[1], where+".role", "write the role ARN, arn:aws:iam::123456789012:role/NAME", "%q is not an IAM role ARN", s)
-			}
-			a.Role = s
-		case "max-duration":
-			d, err := l.duration(kv[1], where+".max-duration")
-			if err != nil {
-				return a, err
-			}
-			a.MaxDuration = d
-		case "chain-roles":
-			roles, err := l.identityList(kv[1], where+".chain-roles", isRoleARN,
-				"chain-roles lists the IAM role ARNs this role may assume next, e.g. [arn:aws:iam::123456789012:role/NAME]")
-			if err != nil {
-				return a, err
-			}
-			a.ChainRoles = roles
-		}
+	out := make([]grant.Field, len(kvs))
+	for i, kv := range kvs {
+		out[i] = grant.Field{Key: kv[0].Value, Value: node{l: x.l, n: kv[1], where: x.where + "." + kv[0].Value}}
 	}
-	if a.Role == "" {
-		return a, l.errAt(n, where, "add role: arn:aws:iam::ACCOUNT:role/NAME", "role is missing")
-	}
-	return a, nil
+	return out, nil
 }
 
-func (l *loader) duration(n *yaml.Node, where string) (time.Duration, error) {
-	const hint = "write a duration between 15m and 12h, e.g. 1h or 30m"
-	var d time.Duration
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
-		secs, err := strconv.ParseInt(n.Value, 10, 64)
-		if err != nil || secs > int64(12*time.Hour/time.Second) {
-			return 0, l.errAt(n, where, hint, "bad duration %q", n.Value)
-		}
-		d = time.Duration(secs) * time.Second
-	} else {
-		s, err := l.str(n, where, hint)
-		if err != nil {
-			return 0, err
-		}
-		d, err = time.ParseDuration(s)
-		if err != nil {
-			return 0, l.errAt(n, where, hint, "bad duration %q", s)
-		}
-	}
-	if d < 15*time.Minute || d > 12*time.Hour {
-		return 0, l.errAt(n, where, hint+" (AWS sessions last 15 minutes to 12 hours)", "duration %s is out of range", d)
-	}
-	return d, nil
+func (x node) String(hint string) (string, error) { return x.l.str(x.n, x.where, hint) }
+
+func (x node) Strings(valid func(string) bool, hint string) ([]string, error) {
+	return x.l.identityList(x.n, x.where, valid, hint)
 }
 
-// NormalizeProvider strips the "//iam.googleapis.com/" that audiences and
-// principal sets put before a provider's resource name.
-func NormalizeProvider(s string) string {
-	for _, p := range []string{"https://iam.googleapis.com/", "//iam.googleapis.com/"} {
-		if strings.HasPrefix(s, p) {
-			return strings.TrimPrefix(s, p)
-		}
-	}
-	return s
+func (x node) Int() (string, bool) {
+	return x.n.Value, x.n.Kind == yaml.ScalarNode && x.n.ShortTag() == "!!int"
 }
 
-func (l *loader) gcpGrant(n *yaml.Node, where string) (GCPGrant, error) {
-	var g GCPGrant
-	kvs, err := l.mapping(n, where, []string{"provider", "service-account", "delegates"}, "a gcp grant is {provider: projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER, service-account: EMAIL, delegates: [EMAIL, …]}")
-	if err != nil {
-		return g, err
-	}
-	for _, kv := range kvs {
-		switch kv[0].Value {
-		case "provider":
-			s, err := l.str(kv[1], where+".provider", "provider is the workload identity provider's resource name")
-			if err != nil {
-				return g, err
-			}
-			s = NormalizeProvider(s)
-			if !isGCPProvider(s) {
-				return g, l.errAt(kv[1], where+".provider", "write projects/PROJECT_NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER (the project number, not its id)", "%q is not a workload identity provider name", s)
-			}
-			g.Provider = s
-		case "service-account":
-			s, err := l.str(kv[1], where+".service-account", "service-account is an email address")
-			if err != nil {
-				return g, err
-			}
-			if !gcpSARE().MatchString(s) {
-				return g, l.errAt(kv[1], where+".service-account", "write the service account's email, NAME@PROJECT.iam.gserviceaccount.com", "%q is not a service account email", s)
-			}
-			g.ServiceAccount = s
-		case "delegates":
-			ds, err := l.identityList(kv[1], where+".delegates", gcpSARE().MatchString,
-				"delegates lists the service account emails a run may pass through on the way to service-account")
-			if err != nil {
-				return g, err
-			}
-			g.Delegates = ds
-		}
-	}
-	if g.Provider == "" {
-		return g, l.errAt(n, where, "add provider: projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER", "provider is missing")
-	}
-	if len(g.Delegates) > 0 && g.ServiceAccount == "" {
-		return g, l.errAt(n, where, "add the service-account the delegation chain leads to", "delegates without a service-account")
-	}
-	return g, nil
+func (x node) Errorf(hint, format string, args ...any) error {
+	return x.l.errAt(x.n, x.where, hint, format, args...)
 }
 
 // identityList reads a non-empty list of distinct identities (role ARNs,
@@ -913,40 +750,4 @@ func (l *loader) identityList(n *yaml.Node, where string, valid func(string) boo
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-func (l *loader) azureGrant(n *yaml.Node, where string) (AzureGrant, error) {
-	var z AzureGrant
-	kvs, err := l.mapping(n, where, []string{"tenant-id", "client-id", "subscription-id"}, "an azure grant is {tenant-id: GUID, client-id: GUID, subscription-id: GUID}")
-	if err != nil {
-		return z, err
-	}
-	for _, kv := range kvs {
-		w := where + "." + kv[0].Value
-		s, err := l.str(kv[1], w, "write the GUID as a string")
-		if err != nil {
-			return z, err
-		}
-		switch kv[0].Value {
-		case "tenant-id":
-			if !tenantRE().MatchString(s) {
-				return z, l.errAt(kv[1], w, "write the directory (tenant) ID, a GUID", "%q is not a tenant ID", s)
-			}
-			z.TenantID = s
-		case "client-id":
-			if !isGUID(s) {
-				return z, l.errAt(kv[1], w, "write the application (client) ID, a GUID", "%q is not a client ID", s)
-			}
-			z.ClientID = s
-		case "subscription-id":
-			if !isGUID(s) {
-				return z, l.errAt(kv[1], w, "write the subscription ID, a GUID", "%q is not a subscription ID", s)
-			}
-			z.SubscriptionID = s
-		}
-	}
-	if z.TenantID == "" || z.ClientID == "" {
-		return z, l.errAt(n, where, "add tenant-id: and client-id:", "tenant-id and client-id are required")
-	}
-	return z, nil
 }

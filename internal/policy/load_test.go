@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyless-dev/keyless/internal/aws"
 	"github.com/keyless-dev/keyless/internal/failure"
 )
 
@@ -133,7 +134,7 @@ rules:
 	if c[4].Claims[0].Claim != "custom" || c[4].Concept {
 		t.Errorf("claim: prefix: %+v", c[4])
 	}
-	if d := p.Rules()[0].Grant.AWS[0].MaxDuration; d.Hours() != 1 {
+	if d := Entries[aws.Grant](p.Rules()[0].Grant)[0].MaxDuration; d.Hours() != 1 {
 		t.Errorf("max-duration %v", d)
 	}
 }

@@ -1,13 +1,11 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/keyless-dev/keyless/internal/platform"
 )
@@ -109,86 +107,6 @@ func (p *Policy) IssuerURLsOf(pl *platform.Platform) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Grant is what a matching allow rule may receive.
-type Grant struct {
-	AWS   []AWSGrant   `json:"aws,omitempty"`
-	GCP   []GCPGrant   `json:"gcp,omitempty"`
-	Azure []AzureGrant `json:"azure,omitempty"`
-}
-
-// Empty reports whether the grant gives nothing.
-func (g Grant) Empty() bool { return len(g.AWS) == 0 && len(g.GCP) == 0 && len(g.Azure) == 0 }
-
-func (g Grant) clone() Grant {
-	out := Grant{
-		AWS:   append([]AWSGrant(nil), g.AWS...),
-		GCP:   append([]GCPGrant(nil), g.GCP...),
-		Azure: append([]AzureGrant(nil), g.Azure...),
-	}
-	for i := range out.AWS {
-		out.AWS[i].ChainRoles = append([]string(nil), out.AWS[i].ChainRoles...)
-	}
-	for i := range out.GCP {
-		out.GCP[i].Delegates = append([]string(nil), out.GCP[i].Delegates...)
-	}
-	return out
-}
-
-// AWSGrant is an IAM role a rule may assume. MaxDuration is zero when the
-// policy does not cap the session. ChainRoles are the roles a run may
-// assume next with this role's credentials (--aws-chain-role); a role is
-// never chained to unless listed here.
-type AWSGrant struct {
-	Role        string
-	MaxDuration time.Duration
-	ChainRoles  []string
-}
-
-// MarshalJSON writes the duration as a policy would ("1h").
-func (a AWSGrant) MarshalJSON() ([]byte, error) {
-	v := struct {
-		Role        string   `json:"role"`
-		MaxDuration string   `json:"max-duration,omitempty"`
-		ChainRoles  []string `json:"chain-roles,omitempty"`
-	}{Role: a.Role, ChainRoles: a.ChainRoles}
-	if a.MaxDuration > 0 {
-		v.MaxDuration = FormatDuration(a.MaxDuration)
-	}
-	return json.Marshal(v)
-}
-
-// FormatDuration writes a duration the way a policy does: "1h", "15m",
-// "1h30m", never "1h0m0s".
-func FormatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-// GCPGrant is a workload identity provider (its resource name, without
-// "//iam.googleapis.com/") and optionally the service account to impersonate;
-// without one, the grant is for direct resource access as the federated
-// principal. Delegates are the service accounts a run may pass through on the
-// way to ServiceAccount (--gcp-delegates); none unless listed here.
-type GCPGrant struct {
-	Provider       string   `json:"provider"`
-	ServiceAccount string   `json:"service-account,omitempty"`
-	Delegates      []string `json:"delegates,omitempty"`
-}
-
-// AzureGrant is an Entra application (client) in a tenant, with the
-// subscription to select.
-type AzureGrant struct {
-	TenantID       string `json:"tenant-id"`
-	ClientID       string `json:"client-id"`
-	SubscriptionID string `json:"subscription-id,omitempty"`
 }
 
 // RuleView is the read-only view of a compiled rule.

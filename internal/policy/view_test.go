@@ -3,7 +3,8 @@ package policy
 import (
 	"reflect"
 	"testing"
-	"time"
+
+	"github.com/keyless-dev/keyless/internal/gcp"
 )
 
 func TestRulesView(t *testing.T) {
@@ -49,8 +50,8 @@ rules:
 	if got := rs[1].Conditions[0].Claims; !reflect.DeepEqual(got, want) {
 		t.Fatalf("gitlab branch = %+v", got)
 	}
-	if rs[1].Grant.GCP[0].Provider != "projects/123/locations/global/workloadIdentityPools/ci-pool/providers/gitlab" {
-		t.Fatalf("provider not normalized: %q", rs[1].Grant.GCP[0].Provider)
+	if Entries[gcp.Grant](rs[1].Grant)[0].Provider != "projects/123/locations/global/workloadIdentityPools/ci-pool/providers/gitlab" {
+		t.Fatalf("provider not normalized: %q", Entries[gcp.Grant](rs[1].Grant)[0].Provider)
 	}
 	// The view is a copy.
 	rs[0].Conditions[0].Values[0] = "evil/x"
@@ -59,15 +60,5 @@ rules:
 	}
 	if got := p.IssuerURLs(); !reflect.DeepEqual(got, []string{"https://gitlab.com", "https://token.actions.githubusercontent.com"}) {
 		t.Fatalf("IssuerURLs = %v", got)
-	}
-}
-
-func TestFormatDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		time.Hour: "1h", 15 * time.Minute: "15m", 90 * time.Minute: "1h30m", 90 * time.Second: "1m30s", 12 * time.Hour: "12h",
-	} {
-		if got := FormatDuration(d); got != want {
-			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
-		}
 	}
 }

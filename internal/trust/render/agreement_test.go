@@ -11,7 +11,10 @@ import (
 
 	"cel.dev/cel-go/cel"
 
+	"github.com/keyless-dev/keyless/internal/aws"
+	"github.com/keyless-dev/keyless/internal/azure"
 	"github.com/keyless-dev/keyless/internal/claims"
+	"github.com/keyless-dev/keyless/internal/gcp"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/trust"
 	"github.com/keyless-dev/keyless/internal/trust/audit"
@@ -331,7 +334,7 @@ func TestAgreementAWS(t *testing.T) {
 				}
 				m2["aud"] = trust.AWSAudience
 				c := toClaims(t, m2)
-				local := p.Evaluate(c, policy.Target{Cloud: policy.AWS, Role: pol.Role}).Allowed
+				local := p.Evaluate(c, aws.RoleTarget(pol.Role)).Allowed
 				cloud := iamDecide(pol.Document, c)
 				n.add(local)
 				agree(t, fmt.Sprintf("%s %s %s", pname, pol.Role, sname), local, cloud, looser, stricter)
@@ -407,7 +410,7 @@ func TestAgreementGCP(t *testing.T) {
 			for sa := range sas {
 				for sname, m := range sets {
 					c := toClaims(t, m)
-					local := p.Evaluate(c, policy.Target{Cloud: policy.GCP, Provider: prov.Name, ServiceAccount: sa}).Allowed
+					local := p.Evaluate(c, gcp.Target{Provider: prov.Name, ServiceAccount: sa}).Allowed
 					cloud := celDecide(t, env, prg, prov, sa, m)
 					n.add(local)
 					// Bindings narrow by repository only (noted looser).
@@ -469,7 +472,7 @@ func TestAgreementAzure(t *testing.T) {
 			looser, stricter := effects(notes, app.Rules)
 			for sname, m := range sets {
 				c := toClaims(t, m)
-				local := p.Evaluate(c, policy.Target{Cloud: policy.Azure, TenantID: app.TenantID, ClientID: app.ClientID}).Allowed
+				local := p.Evaluate(c, azure.NewTarget(app.TenantID, app.ClientID)).Allowed
 				n.add(local)
 				agree(t, fmt.Sprintf("%s %s %s", pname, app.ClientID, sname), local, entraDecide(app, c), looser, stricter)
 				b, err := WriteAzureJSON([]AzureApp{app})

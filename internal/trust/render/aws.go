@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/keyless-dev/keyless/internal/aws"
 	"github.com/keyless-dev/keyless/internal/glob"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/trust"
@@ -52,7 +53,7 @@ var roleARN = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`
 
 // AWS renders one trust policy per granted role.
 func AWS(views []policy.RuleView, names []string, o AWSOptions) ([]AWSPolicy, []Note, error) {
-	allow, deny, err := selectRules(views, names, func(g policy.Grant) bool { return len(g.AWS) > 0 })
+	allow, deny, err := selectRules(views, names, aws.Name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,7 +63,7 @@ func AWS(views []policy.RuleView, names []string, o AWSOptions) ([]AWSPolicy, []
 	var roles []string
 	byRole := map[string][]rule{}
 	for _, r := range allow {
-		for _, g := range r.view.Grant.AWS {
+		for _, g := range policy.Entries[aws.Grant](r.view.Grant) {
 			if _, ok := byRole[g.Role]; !ok {
 				roles = append(roles, g.Role)
 			}

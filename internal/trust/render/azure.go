@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keyless-dev/keyless/internal/azure"
 	"github.com/keyless-dev/keyless/internal/glob"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/trust"
@@ -49,7 +50,7 @@ type AzureFlexExpr struct {
 
 // Azure renders the federated credentials of each granted application.
 func Azure(views []policy.RuleView, names []string, o AzureOptions) ([]AzureApp, []Note, error) {
-	allow, deny, err := selectRules(views, names, func(g policy.Grant) bool { return len(g.Azure) > 0 })
+	allow, deny, err := selectRules(views, names, azure.Name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -66,7 +67,7 @@ func Azure(views []policy.RuleView, names []string, o AzureOptions) ([]AzureApp,
 	for _, r := range allow {
 		creds, ns := azureCredentials(r, o)
 		notes = append(notes, ns...)
-		for _, g := range r.view.Grant.Azure {
+		for _, g := range policy.Entries[azure.Grant](r.view.Grant) {
 			key := g.TenantID + "/" + g.ClientID
 			app, ok := byKey[key]
 			if !ok {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/keyless-dev/keyless/internal/gcp"
 	"github.com/keyless-dev/keyless/internal/policy"
 )
 
@@ -61,7 +62,7 @@ var providerName = sync.OnceValue(func() *regexp.Regexp {
 
 // GCP renders each granted provider.
 func GCP(views []policy.RuleView, names []string, o GCPOptions) ([]GCPProvider, []Note, error) {
-	allow, deny, err := selectRules(views, names, func(g policy.Grant) bool { return len(g.GCP) > 0 })
+	allow, deny, err := selectRules(views, names, gcp.Name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +73,7 @@ func GCP(views []policy.RuleView, names []string, o GCPOptions) ([]GCPProvider, 
 	byProvider := map[string][]rule{}
 	for _, r := range allow {
 		seen := map[string]bool{}
-		for _, g := range r.view.Grant.GCP {
+		for _, g := range policy.Entries[gcp.Grant](r.view.Grant) {
 			if seen[g.Provider] {
 				continue
 			}
@@ -172,8 +173,8 @@ func gcpProvider(name string, rules, deny []rule, o GCPOptions) (GCPProvider, []
 	saRules := map[string][]rule{}
 	var saOrder []string
 	for _, r := range rules {
-		for _, g := range r.view.Grant.GCP {
-			if policy.NormalizeProvider(g.Provider) != name {
+		for _, g := range policy.Entries[gcp.Grant](r.view.Grant) {
+			if gcp.NormalizeProvider(g.Provider) != name {
 				continue
 			}
 			if g.ServiceAccount == "" {

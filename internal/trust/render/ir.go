@@ -203,7 +203,7 @@ func planSubjects(r rule) subjectPlan {
 
 // selectRules keeps the allow rules named (all when names is empty) that
 // grant something for the cloud, and every deny rule.
-func selectRules(views []policy.RuleView, names []string, grants func(policy.Grant) bool) ([]rule, []rule, error) {
+func selectRules(views []policy.RuleView, names []string, cloud string) ([]rule, []rule, error) {
 	want, missing := map[string]bool{}, map[string]bool{}
 	for _, n := range names {
 		want[n], missing[n] = true, true
@@ -218,7 +218,7 @@ func selectRules(views []policy.RuleView, names []string, grants func(policy.Gra
 			continue
 		}
 		delete(missing, v.Name)
-		if grants(v.Grant) {
+		if v.Grant.Has(cloud) {
 			allow = append(allow, prepare(v))
 		}
 	}

@@ -4,6 +4,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/keyless-dev/keyless/internal/aws"
+	"github.com/keyless-dev/keyless/internal/azure"
+	"github.com/keyless-dev/keyless/internal/gcp"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/trust"
 	"github.com/keyless-dev/keyless/internal/trust/audit"
@@ -25,7 +28,7 @@ func TestRoundTrip(t *testing.T) {
 				data  []byte
 			}
 			var docs []doc
-			if len(v.Grant.AWS) > 0 {
+			if v.Grant.Has(aws.Name) {
 				ps, _, err := AWS(p.Rules(), []string{v.Name}, AWSOptions{})
 				if err != nil {
 					t.Fatalf("%s %s: %v", pname, v.Name, err)
@@ -36,7 +39,7 @@ func TestRoundTrip(t *testing.T) {
 				}
 				docs = append(docs, doc{"aws", b})
 			}
-			if len(v.Grant.GCP) > 0 {
+			if v.Grant.Has(gcp.Name) {
 				ps, _, err := GCP(p.Rules(), []string{v.Name}, GCPOptions{})
 				if err != nil {
 					t.Fatalf("%s %s: %v", pname, v.Name, err)
@@ -47,7 +50,7 @@ func TestRoundTrip(t *testing.T) {
 				}
 				docs = append(docs, doc{"gcp", b})
 			}
-			if len(v.Grant.Azure) > 0 {
+			if v.Grant.Has(azure.Name) {
 				apps, _, err := Azure(p.Rules(), []string{v.Name}, AzureOptions{})
 				if err != nil {
 					t.Fatalf("%s %s: %v", pname, v.Name, err)
