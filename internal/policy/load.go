@@ -115,7 +115,8 @@ func yamlError(name string, data []byte, err error) string {
 }
 
 type loader struct {
-	name string
+	name     string
+	patterns compiledPatterns
 }
 
 // errAt builds the one message a user sees: file:line: where: what, and a
@@ -168,8 +169,13 @@ func (l *loader) mapping(n *yaml.Node, where string, known []string, hint string
 	if n.Kind != yaml.MappingNode {
 		return nil, l.errAt(n, where, hint, "expected a mapping (key: value lines), found %s", kindName(n))
 	}
-	seen := map[string]bool{}
-	var out [][2]*yaml.Node
+	// Keys are checked for repeats against the ones before them: a mapping
+	// here has a handful of keys, fewer than a map would pay for.
+	out := make([][2]*yaml.Node, 0, len(n.Content)/2)
+	var seen map[string]bool
+	if len(n.Content) > 32 {
+		seen = make(map[string]bool, len(n.Content)/2)
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.AliasNode || v.Kind == yaml.AliasNode {
@@ -181,10 +187,12 @@ func (l *loader) mapping(n *yaml.Node, where string, known []string, hint string
 		if k.Value == "<<" && k.Tag == "!!merge" {
 			return nil, l.errAt(k, where, "write the keys out in full", "YAML merge keys (<<) are not supported")
 		}
-		if seen[k.Value] {
+		if seenKey(out, seen, k.Value) {
 			return nil, l.errAt(k, where, "remove one of them", "key %q appears twice", k.Value)
 		}
-		seen[k.Value] = true
+		if seen != nil {
+			seen[k.Value] = true
+		}
 		if known != nil && !contains(known, k.Value) {
 			h := "the keys here are: " + strings.Join(known, ", ")
 			if s := closest(k.Value, known); s != "" {
@@ -195,6 +203,18 @@ func (l *loader) mapping(n *yaml.Node, where string, known []string, hint string
 		out = append(out, [2]*yaml.Node{k, v})
 	}
 	return out, nil
+}
+
+func seenKey(before [][2]*yaml.Node, seen map[string]bool, k string) bool {
+	if seen != nil {
+		return seen[k]
+	}
+	for _, kv := range before {
+		if kv[0].Value == k {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
@@ -511,7 +531,7 @@ func (l *loader) rule(p *Policy, n *yaml.Node, i int) (*rule, error) {
 	}
 	r.issuer = is
 	r.issuerCond = &compiledClaim{ClaimMatch: ClaimMatch{Claim: "iss", Kind: KindExact, Values: []string{is.url}}}
-	r.issuerCond.m, _ = newMatcher(KindExact, r.issuerCond.Values)
+	r.issuerCond.m, _ = newMatcher(KindExact, r.issuerCond.Values, nil)
 	r.issuerCond.expected = renderExpected(r.issuerCond.ClaimMatch)
 	r.nConds = 1
 
@@ -592,7 +612,7 @@ func (l *loader) condition(is issuer, kn, vn *yaml.Node, where string) (*conditi
 		ms = []ClaimMatch{{Claim: claimName, Kind: kind, Values: values}}
 	}
 	for _, m := range ms {
-		mm, err := newMatcher(m.Kind, m.Values)
+		mm, err := newMatcher(m.Kind, m.Values, &l.patterns)
 		if err != nil {
 			return nil, l.errAt(vn, where, "regexes are RE2 (https://github.com/google/re2/wiki/Syntax), matched against the whole value", "%v", err)
 		}

@@ -2,8 +2,10 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -14,6 +16,15 @@ import (
 const okGrant = `
     grant:
       aws: [{role: "arn:aws:iam::111122223333:role/r"}]`
+
+// manyClaims writes n distinct claim conditions, one a line.
+func manyClaims(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "      claim:c%d: x\n", i)
+	}
+	return b.String()
+}
 
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
@@ -61,6 +72,8 @@ func TestParseErrors(t *testing.T) {
 		{"concept on generic issuer", "version: 1\nissuers:\n  corp: https://idp.example.com\nrules:\n  - name: a\n    issuer: corp\n    match:\n      branch: main" + okGrant, []string{"bad.yaml:8:", `concept "branch" has no meaning for issuer "corp"`}},
 		{"iss key", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      iss: x" + okGrant, []string{"iss cannot be matched directly"}},
 		{"duplicate key", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: a/b\n      repository: a/c" + okGrant, []string{"bad.yaml:7:", `key "repository" appears twice`}},
+		// A mapping of more than 32 keys is checked for repeats with a map.
+		{"duplicate key in a large mapping", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n" + manyClaims(40) + "      claim:c7: x" + okGrant, []string{"bad.yaml:46:", `key "claim:c7" appears twice`}},
 		{"empty list", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: []" + okGrant, []string{"empty list"}},
 		{"list of patterns", "version: 1\nrules:\n  - name: a\n    issuer: github\n    match:\n      repository: [{glob: a/*}]" + okGrant, []string{"expected a value in the list, found a mapping"}},
 		// The attack: wrapped unchecked as ^(?:main)|(.*)$, it matched every branch.
@@ -182,5 +195,27 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(big); !errors.Is(err, failure.ErrUsage) || !strings.Contains(err.Error(), "larger") {
 		t.Fatalf("big file: %v", err)
+	}
+}
+
+// A pattern written on many rules is compiled once per load.
+func TestRepeatedPatternsShareOneCompile(t *testing.T) {
+	src := "version: 1\nrules:\n"
+	for i := range 3 {
+		src += fmt.Sprintf("  - name: r%d\n    issuer: github\n    match:\n      repository: acme/svc-%d\n      tag: {regex: 'v[0-9]+'}\n      actor: {glob: 'bot-*'}%s\n", i, i, okGrant)
+	}
+	p := mustParse(t, src)
+	var res []*regexp.Regexp
+	var globs int
+	for _, r := range p.rules {
+		for _, c := range r.conds {
+			for _, m := range c.claims {
+				res = append(res, m.m.res...)
+				globs += len(m.m.globs)
+			}
+		}
+	}
+	if len(res) != 3 || res[0] != res[1] || res[1] != res[2] || globs != 3 {
+		t.Fatalf("want one shared regexp on 3 rules and 3 globs, got %d regexps %v, %d globs", len(res), res, globs)
 	}
 }

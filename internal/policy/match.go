@@ -21,7 +21,47 @@ type matcher struct {
 // reason for anything near this.
 const maxPattern = 4096
 
-func newMatcher(kind Kind, values []string) (matcher, error) {
+// compiledPatterns keeps what one policy load has compiled, by pattern:
+// policies repeat their patterns (one tag regex, one release-branch glob on
+// many rules), a *regexp.Regexp is safe for concurrent use and a
+// glob.Pattern is never modified, so a repeated pattern shares one compile.
+type compiledPatterns struct {
+	res   map[string]*regexp.Regexp
+	globs map[string]glob.Pattern
+}
+
+func (c *compiledPatterns) regex(expr string) (*regexp.Regexp, error) {
+	if re, ok := c.res[expr]; ok {
+		return re, nil
+	}
+	re, err := compileRegex(expr)
+	if err != nil {
+		return nil, err
+	}
+	if c.res == nil {
+		c.res = map[string]*regexp.Regexp{}
+	}
+	c.res[expr] = re
+	return re, nil
+}
+
+func (c *compiledPatterns) glob(s string) glob.Pattern {
+	if g, ok := c.globs[s]; ok {
+		return g
+	}
+	g := glob.Compile(glob.Policy, s)
+	if c.globs == nil {
+		c.globs = map[string]glob.Pattern{}
+	}
+	c.globs[s] = g
+	return g
+}
+
+// newMatcher compiles a claim's patterns; cache may be nil.
+func newMatcher(kind Kind, values []string, cache *compiledPatterns) (matcher, error) {
+	if cache == nil {
+		cache = &compiledPatterns{}
+	}
 	m := matcher{kind: kind, values: values}
 	for _, v := range values {
 		if len(v) > maxPattern {
@@ -30,12 +70,12 @@ func newMatcher(kind Kind, values []string) (matcher, error) {
 	}
 	if kind == KindGlob {
 		for _, v := range values {
-			m.globs = append(m.globs, glob.Compile(glob.Policy, v))
+			m.globs = append(m.globs, cache.glob(v))
 		}
 	}
 	if kind == KindRegex {
 		for _, v := range values {
-			re, err := compileRegex(v)
+			re, err := cache.regex(v)
 			if err != nil {
 				return m, err
 			}
