@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,7 +31,23 @@ type requestLog struct {
 	mu    sync.Mutex
 	names map[string]string // host → service name
 	count map[string]int
+	dials map[string]int // service → new connections
 	base  http.RoundTripper
+}
+
+// dial opens a connection and counts it for the service at addr: a
+// response body left unread or unclosed, or a client made per request,
+// would show as a second connection to the same host.
+func (l *requestLog) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	l.mu.Lock()
+	name := l.names[addr]
+	if name == "" {
+		name = addr
+	}
+	l.dials[name]++
+	l.mu.Unlock()
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
 }
 
 func (l *requestLog) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -129,6 +146,18 @@ func TestLoginRequestCount(t *testing.T) {
 					t.Errorf("unexpected: %s (%d)", k, n)
 				}
 			}
+			// One connection per host, reused for its requests in turn
+			// (Entra's is TLS). The runner's tokens, one per audience, are
+			// asked for at once, so each may have a connection of its own.
+			for name, n := range j.log.dials {
+				limit := 1
+				if name == "runner" {
+					limit = got["runner GET /idtoken"]
+				}
+				if n > limit {
+					t.Errorf("%s: %d connections, want at most %d", name, n, limit)
+				}
+			}
 		})
 	}
 }
@@ -175,8 +204,9 @@ func newRequestJob(t *testing.T) *requestJob {
 			host(strings.TrimSuffix(runner.URL, "/idtoken?api-version=2.0")): "runner",
 		},
 		count: map[string]int{},
-		base:  &http.Transport{TLSClientConfig: &tls.Config{RootCAs: j.entra.CertPool(), MinVersion: tls.VersionTLS12}},
+		dials: map[string]int{},
 	}
+	j.log.base = &http.Transport{DialContext: j.log.dial, TLSClientConfig: &tls.Config{RootCAs: j.entra.CertPool(), MinVersion: tls.VersionTLS12}}
 	j.client = transport.Client(transport.Options{Base: j.log})
 	return j
 }
