@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -344,19 +343,11 @@ func (o Options) endpoint() (string, error) {
 	}
 	switch {
 	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && transport.Loopback(u):
 	default:
 		return "", failure.Usage(hint+"; plain http is only accepted for a loopback test server", "aws: %s %s must use https", name, transport.ShowURL(v))
 	}
 	return strings.TrimSuffix(v, "/"), nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (o Options) accountAllowed(acct string) bool {

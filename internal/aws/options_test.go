@@ -101,6 +101,7 @@ func TestValidate(t *testing.T) {
 		{name: "refreshable without profile", edit: func(o *Options) { o.Refreshable = true }, family: failure.ErrUsage, hint: "--aws-profile"},
 		{name: "endpoint over http", edit: func(o *Options) { o.STSEndpoint = "http://sts.example.com" }, family: failure.ErrUsage, msg: "https"},
 		{name: "endpoint on loopback over http", edit: func(o *Options) { o.STSEndpoint = "http://127.0.0.1:8080" }},
+		{name: "endpoint over http to a name that looks like loopback", edit: func(o *Options) { o.STSEndpoint = "http://127.attacker.example" }, family: failure.ErrUsage, msg: "https"},
 		{name: "endpoint with query", edit: func(o *Options) { o.STSEndpoint = "https://sts.example.com/?x=1" }, family: failure.ErrUsage},
 		{name: "endpoint with user", edit: func(o *Options) { o.STSEndpoint = "https://u:p@sts.example.com" }, family: failure.ErrUsage},
 		{name: "endpoint from the environment", edit: func(o *Options) { o.Env = environ.Map{"AWS_ENDPOINT_URL_STS": "ftp://x"} }, family: failure.ErrUsage, msg: "AWS_ENDPOINT_URL_STS"},

@@ -1,7 +1,6 @@
 package gcp
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -309,7 +308,7 @@ func validateEndpoint(name, v string) error {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if !transport.Loopback(u) {
 			return failure.Usage(hint, "gcp: %s must use https", name)
 		}
 	default:

@@ -66,6 +66,7 @@ func TestValidate(t *testing.T) {
 		{"bad universe", func(o *Options) { o.Universe = "https://googleapis.com" }, "not a domain"},
 		{"endpoint with a path", func(o *Options) { o.STSEndpoint = "https://sts.googleapis.com/v1/token" }, "base URL"},
 		{"plain http endpoint", func(o *Options) { o.STSEndpoint = "http://sts.example.com" }, "must use https"},
+		{"plain http to a name that looks like loopback", func(o *Options) { o.STSEndpoint = "http://127.attacker.example" }, "must use https"},
 		{"boundary from a file", func(o *Options) { o.AccessBoundary = filepath.Join("testdata", "boundary", "rules-list.json") }, ""},
 		{"boundary file missing", func(o *Options) { o.AccessBoundary = filepath.Join("testdata", "boundary", "nope.json") }, "as JSON or the name of a JSON file"},
 		{"boundary misspelt", func(o *Options) { o.AccessBoundary = filepath.Join("testdata", "boundary", "misspelt-condition.json") }, "availibilityCondition"},

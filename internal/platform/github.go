@@ -246,8 +246,11 @@ func (g *GitHub) Token(ctx context.Context, audience string) (secret.String, err
 	resp, err := g.client.Do(req)
 	if err != nil {
 		hint := "the Actions token service did not answer; re-run the job"
-		if transport.Untrusted(err) {
+		switch {
+		case transport.Untrusted(err):
 			hint = transport.UntrustedHint(req.URL.Host)
+		case errors.Is(err, transport.ErrInsecureRedirect):
+			hint = transport.InsecureRedirectHint
 		}
 		return secret.String{}, failure.Mark(failure.ErrNetwork, fmt.Errorf("%s: %s", what, g.scrub(netMessage(err))), hint)
 	}
@@ -350,13 +353,9 @@ func (g *GitHub) scrub(s string) string {
 
 func cut(s string) string { return failure.Clip(s, 200) }
 
-func loopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1" || strings.HasPrefix(host, "127.")
-}
-
 // secureScheme: the request token is sent over TLS, or stays on this host.
 func secureScheme(u *url.URL) bool {
-	return u.Scheme == "https" || (u.Scheme == "http" && loopback(u.Hostname()))
+	return u.Scheme == "https" || (u.Scheme == "http" && transport.Loopback(u))
 }
 
 func defaultClient(c *http.Client) *http.Client {

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -21,6 +19,8 @@ import (
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/grant"
 	"github.com/keyless-dev/keyless/internal/platform"
+	"github.com/keyless-dev/keyless/internal/transport"
+	"github.com/keyless-dev/keyless/internal/verify"
 )
 
 // MaxSize bounds a policy file.
@@ -385,10 +385,10 @@ func (l *loader) issuers(p *Policy, n *yaml.Node) error {
 	}
 	for _, kv := range kvs {
 		name := kv[0].Value
-		where := "issuers." + name
 		if !isName(name) {
-			return l.errAt(kv[0], where, "use letters, digits, '.', '_' and '-'", "bad issuer name %q", name)
+			return l.errAt(kv[0], "issuers", "use letters, digits, '.', '_' and '-'", "bad issuer name %s", quoteName(name))
 		}
+		where := "issuers." + name
 		is := issuer{name: name, line: kv[0].Line}
 		var urlNode *yaml.Node
 		switch kv[1].Kind {
@@ -422,7 +422,7 @@ func (l *loader) issuers(p *Policy, n *yaml.Node) error {
 		if err != nil {
 			return err
 		}
-		if err := checkIssuerURL(u); err != nil {
+		if err := verify.CheckIssuerURL(u); err != nil {
 			return l.errAt(urlNode, where, "an issuer is the exact iss of its tokens, e.g. "+example.Issuers[0], "%v", err)
 		}
 		is.url = u
@@ -432,6 +432,16 @@ func (l *loader) issuers(p *Policy, n *yaml.Node) error {
 		p.issuers[name] = is
 	}
 	return nil
+}
+
+// quoteName quotes what should have been a name; a URL written in its
+// place (the issuer itself, perhaps with a password) is shown as
+// transport.ShowURL shows URLs.
+func quoteName(s string) string {
+	if strings.Contains(s, "://") || strings.Contains(s, "@") {
+		return strconv.Quote(transport.ShowURL(s))
+	}
+	return strconv.Quote(s)
 }
 
 // defaultIssuers are the platforms' built-in issuers, each under the
@@ -444,30 +454,6 @@ func defaultIssuers() map[string]issuer {
 		}
 	}
 	return out
-}
-
-func checkIssuerURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return fmt.Errorf("issuer %q is not a URL", s)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("issuer %q must not have a query, fragment or user", s)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return fmt.Errorf("issuer %q must use https", s)
-		}
-	default:
-		return fmt.Errorf("issuer %q must be an https URL", s)
-	}
-	if u.Host == "" {
-		return fmt.Errorf("issuer %q has no host", s)
-	}
-	return nil
 }
 
 func (l *loader) rule(p *Policy, n *yaml.Node, i int) (*rule, error) {
@@ -527,7 +513,7 @@ func (l *loader) rule(p *Policy, n *yaml.Node, i int) (*rule, error) {
 	}
 	is, ok := p.issuers[iname]
 	if !ok {
-		return nil, l.errAt(issuerNode, where+".issuer", "use github, gitlab or add this name under issuers: with its URL", "unknown issuer %q", iname)
+		return nil, l.errAt(issuerNode, where+".issuer", "use github, gitlab or add this name under issuers: with its URL", "unknown issuer %s", quoteName(iname))
 	}
 	r.issuer = is
 	r.issuerCond = &compiledClaim{ClaimMatch: ClaimMatch{Claim: "iss", Kind: KindExact, Values: []string{is.url}}}

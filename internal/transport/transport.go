@@ -79,14 +79,35 @@ func Client(o Options) *http.Client {
 // (a token exchange's form, which holds the OIDC token) to another place.
 var ErrRedirect = errors.New("refusing to follow a redirect of a request with a body")
 
+// ErrInsecureRedirect refuses a redirect to plain http that leaves https
+// or this host: what comes back (an issuer's keys, the job's OIDC token)
+// would cross the network unauthenticated, and a GitHub token request
+// would carry its bearer token in the clear.
+var ErrInsecureRedirect = errors.New("refusing to follow a redirect to plain http")
+
+// InsecureRedirectHint is the fix for an ErrInsecureRedirect.
+const InsecureRedirectHint = "the server (or a proxy in front of it) redirects to plain http, which keyless never follows: serve the redirect's target over https"
+
 // checkRedirect follows redirects of plain GETs (discovery, keys; Go drops
 // the Authorization header across hosts) and nothing else: a 307 or 308
 // would replay a POST's body, the job's token in it, to wherever the
-// Location points.
+// Location points. A redirect may go to plain http only from plain http on
+// loopback to loopback (a test server): once a chain has used https it
+// stays on https, as the first URL had to.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	first := via[0]
 	if first.Method != http.MethodGet || first.GetBody != nil || first.ContentLength > 0 {
 		return fmt.Errorf("%w: %s %s answered with a redirect to %s", ErrRedirect, first.Method, first.URL.Host, req.URL.Host)
+	}
+	if req.URL.Scheme != "https" {
+		insecure := !Loopback(req.URL)
+		for _, r := range via {
+			insecure = insecure || r.URL.Scheme == "https"
+		}
+		if insecure {
+			prev := via[len(via)-1].URL
+			return fmt.Errorf("%w: %s://%s answered with a redirect to %s://%s", ErrInsecureRedirect, prev.Scheme, prev.Host, req.URL.Scheme, req.URL.Host)
+		}
 	}
 	if len(via) >= 5 {
 		return errors.New("stopped after 5 redirects")

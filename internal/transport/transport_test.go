@@ -187,6 +187,9 @@ func TestShowURL(t *testing.T) {
 		"https://sts.example.com/#hunter2":       "https://sts.example.com/#…",
 		"ht tp://hunter2\x7f":                    "(a value that is not a URL)",
 		"sts.example.com?x=hunter2":              "sts.example.com?…",
+		"https:user:hunter2@sts.example.com":     "https:***@sts.example.com",
+		"user:hunter2@sts.example.com":           "user:***@sts.example.com",
+		"hunter2@sts.example.com":                "***@sts.example.com",
 	} {
 		got := ShowURL(in)
 		if got != want || strings.Contains(got, "hunter2") {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -17,6 +18,11 @@ func ShowURL(raw string) string {
 	}
 	if u.Opaque != "" || u.Host == "" {
 		head := u.Opaque + u.Path
+		if i := strings.LastIndex(head, "@"); i >= 0 {
+			// https:user:password@host parses as opaque: the part before
+			// the @ is as secret as a user info.
+			head = "***" + head[i:]
+		}
 		if u.Scheme != "" {
 			head = u.Scheme + ":" + head
 		}
@@ -42,4 +48,21 @@ func tail(u *url.URL) string {
 		t += "#…"
 	}
 	return t
+}
+
+// Loopback reports whether u names this host: the name localhost, or an
+// address that parses as a loopback IP. It is the one test behind every
+// plain-http allowance (test servers, a local issuer), so a name such as
+// 127.attacker.example, which merely looks like an address, is a remote
+// host and must use https.
+func Loopback(u *url.URL) bool {
+	if u == nil {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
@@ -28,21 +27,13 @@ func checkURL(s, what string) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if transport.Loopback(u) {
 			return nil
 		}
 		return fmt.Errorf("%s %s must use https (plain http is accepted only on a loopback address)", what, transport.ShowURL(s))
 	default:
 		return fmt.Errorf("%s %s must be an https URL", what, transport.ShowURL(s))
 	}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // nearMiss reports whether two issuer strings differ only in ways that

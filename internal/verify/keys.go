@@ -202,8 +202,11 @@ func networkError(issuer, what string, err error) error {
 		err = ue.Err
 	}
 	hint := "check that " + issuer + " is reachable from here (proxy, firewall) and retry"
-	if transport.Untrusted(err) {
+	switch {
+	case transport.Untrusted(err):
 		hint = transport.UntrustedHint(issuer)
+	case errors.Is(err, transport.ErrInsecureRedirect):
+		hint = transport.InsecureRedirectHint
 	}
 	return failure.Mark(failure.ErrNetwork, fmt.Errorf("%s of %s: %s", what, issuer, cut(err.Error())), hint)
 }
