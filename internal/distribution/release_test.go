@@ -134,3 +134,40 @@ func strs(l []any) string {
 	sort.Strings(out)
 	return strings.Join(out, " ")
 }
+
+// TestReleaseAttestsProvenance: the release job attests the archives it
+// publishes, after goreleaser built them, so action/install.sh can check
+// that an archive was built by this workflow from the commit the action is
+// pinned to.
+func TestReleaseAttestsProvenance(t *testing.T) {
+	var release map[string]any
+	for _, w := range loadWorkflows(t, ".github/workflows/release.yml") {
+		release = w.jobs()["release"]
+	}
+	if release == nil {
+		t.Fatal("release.yml has no release job")
+	}
+	perms := asMap(release["permissions"])
+	for _, p := range []string{"id-token", "attestations"} {
+		if asString(perms[p]) != "write" {
+			t.Errorf("release job: permissions %s: write is missing (got %v)", p, perms[p])
+		}
+	}
+	goreleaser, attest := -1, -1
+	for i, s := range asList(release["steps"]) {
+		step := asMap(s)
+		ref := asString(step["uses"])
+		switch {
+		case strings.HasPrefix(ref, "goreleaser/goreleaser-action@"):
+			goreleaser = i
+		case strings.HasPrefix(ref, "actions/attest-build-provenance@"):
+			attest = i
+			if got := asString(asMap(step["with"])["subject-checksums"]); got != "dist/checksums.txt" {
+				t.Errorf("attest-build-provenance: subject-checksums = %q, want dist/checksums.txt (every archive)", got)
+			}
+		}
+	}
+	if attest < 0 || attest < goreleaser {
+		t.Errorf("release job: actions/attest-build-provenance must run after goreleaser (steps %d, %d)", goreleaser, attest)
+	}
+}
