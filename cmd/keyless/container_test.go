@@ -144,3 +144,78 @@ func TestGCPContainerDirInWorkspace(t *testing.T) {
 		t.Errorf("the workspace directory holds %v", entries)
 	}
 }
+
+// TestGCPContainerMountMapping: the container's credential file speaks in
+// the container's paths, and each of them, mapped back through the mount
+// (gcp-container-path in the container is gcp-container-dir on the runner),
+// is a file keyless wrote on the runner. No symlink plays the mount here:
+// the container paths need not exist on the runner at all.
+func TestGCPContainerMountMapping(t *testing.T) {
+	tests := []struct {
+		name string
+		// path is --gcp-container-path; "" leaves it out.
+		path string
+		// seen is the directory as the container sees it; "" is the
+		// runner's own path (a -v "$dir:$dir" mount).
+		seen string
+	}{
+		{"docker action home", "/github/home/keyless", "/github/home/keyless"},
+		{"root mount", "/keyless", "/keyless"},
+		{"trailing slash", "/mnt/creds/", "/mnt/creds"},
+		{"same path on both sides", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := newGitHubJob(t, allowGCPRule)
+			g := newGoogle(t)
+			dir := filepath.Join(j.env["RUNNER_TEMP"], "container-mount")
+			seen := tt.seen
+			if seen == "" {
+				seen = dir
+			}
+			args := append(gcpLoginArgs(j.policy, g.URL), "--gcp-container-dir", dir)
+			if tt.path != "" {
+				args = append(args, "--gcp-container-path", tt.path)
+			}
+			code, _, stderr := runCLI(t, j.env, "", args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			host := func(inContainer string) string {
+				rel, ok := strings.CutPrefix(inContainer, seen+"/")
+				if !ok || strings.Contains(rel, "/") {
+					t.Fatalf("%q is not a file directly under the container's %s", inContainer, seen)
+				}
+				return filepath.Join(dir, rel)
+			}
+			file := parseFileCommand(t, j.outFile)["gcp-container-credentials-file"]
+			b, err := os.ReadFile(host(file))
+			if err != nil {
+				t.Fatalf("the output names %s, which is not on the runner at the mapped path: %v", file, err)
+			}
+			var doc struct {
+				CredentialSource struct {
+					File   string            `json:"file"`
+					Format map[string]string `json:"format"`
+				} `json:"credential_source"`
+			}
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			src := doc.CredentialSource.File
+			tok, err := os.ReadFile(host(src))
+			if err != nil {
+				t.Fatalf("the file source names %s, which is not on the runner at the mapped path: %v", src, err)
+			}
+			if !contains(j.runner.Minted(), string(tok)) || doc.CredentialSource.Format["type"] != "text" {
+				t.Errorf("the token file at %s holds no token the job minted (format %v)", host(src), doc.CredentialSource.Format)
+			}
+			if seen != dir && strings.Contains(string(b), dir) {
+				t.Errorf("the container's file names the runner's directory:\n%s", b)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+				t.Errorf("the directory holds %v, want the credential file and the token file", entries)
+			}
+		})
+	}
+}

@@ -158,6 +158,9 @@ func (c *awsCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Clai
 type gcpCloud struct {
 	o gcp.Options
 	h handoverContext
+	// result keeps the exchange's outcome for exec's refresh of the
+	// container's token file.
+	result *gcp.Result
 }
 
 func newGCP(v option.Values, d cloudDeps) *gcpCloud {
@@ -192,6 +195,7 @@ func (c *gcpCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Clai
 	if err != nil {
 		return handover.Set{}, err
 	}
+	c.result = r
 	return r.Handover(gcp.HandoverOptions{
 		CredentialsDir: c.h.credentialsDir,
 		Executable:     c.h.executable,

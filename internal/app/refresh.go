@@ -8,7 +8,9 @@ import (
 	"github.com/keyless-dev/keyless/internal/azure"
 	"github.com/keyless-dev/keyless/internal/child"
 	"github.com/keyless-dev/keyless/internal/failure"
+	"github.com/keyless-dev/keyless/internal/gcp"
 	"github.com/keyless-dev/keyless/internal/record"
+	"github.com/keyless-dev/keyless/internal/secret"
 	"github.com/keyless-dev/keyless/internal/sink"
 )
 
@@ -30,60 +32,102 @@ func (c runtimeClock) After(d time.Duration) <-chan time.Time {
 	return time.After(d)
 }
 
-// refreshes are what exec keeps fresh while its command runs: the Azure
-// federated token file (AZURE_FEDERATED_TOKEN_FILE and
-// ARM_OIDC_TOKEN_FILE_PATH point at it), which holds the job's OIDC token
-// and is worthless once that expires, minutes into a GitHub job. Each
-// renewal mints a new token for Azure's audience, verifies it, checks that
-// it is the same job and that the policy still grants the client, and
+// tokenFile is a file that holds the job's OIDC token for one cloud, which
+// that cloud's SDK reads again whenever it needs a new access token, and
+// which is worthless once the token expires.
+type tokenFile struct {
+	name    string
+	path    string
+	expires time.Time
+	content func(secret.String) []byte
+}
+
+// tokenFiler is a cloud that wrote token files.
+type tokenFiler interface {
+	tokenFiles(dir string) []tokenFile
+}
+
+// tokenFiles: the federated token file (AZURE_FEDERATED_TOKEN_FILE and
+// ARM_OIDC_TOKEN_FILE_PATH point at it).
+func (c *azureCloud) tokenFiles(dir string) []tokenFile {
+	if c.result == nil || c.result.FederatedExpiry.IsZero() {
+		return nil
+	}
+	return []tokenFile{{
+		name: "azure federated token file", path: azure.TokenFile(dir), expires: c.result.FederatedExpiry,
+		content: func(t secret.String) []byte { return []byte(t.Reveal()) },
+	}}
+}
+
+// tokenFiles: the container's token file (gcp-container-dir), which the
+// container's file source names.
+func (c *gcpCloud) tokenFiles(string) []tokenFile {
+	if c.result == nil || c.result.ContainerTokenFile() == "" || c.result.ContainerTokenExpiry.IsZero() {
+		return nil
+	}
+	return []tokenFile{{
+		name: "gcp container token file", path: c.result.ContainerTokenFile(), expires: c.result.ContainerTokenExpiry,
+		content: gcp.ContainerTokenContent,
+	}}
+}
+
+// refreshes are what exec keeps fresh while its command runs: every token
+// file, minutes into a GitHub job otherwise useless. Each renewal mints a
+// new token for the cloud's audience, verifies it, checks that it is the
+// same job and that the policy still grants the cloud's targets, and
 // replaces the file atomically; the record follows, so that logout still
 // recognizes the file.
 func (r *run) refreshes(timeout time.Duration, rec *record.Record, recPath string) []child.Refresh {
 	var out []child.Refresh
 	for _, c := range r.clouds {
-		az, ok := c.(*azureCloud)
-		if !ok || az.result == nil || az.result.FederatedExpiry.IsZero() {
+		tf, ok := c.(tokenFiler)
+		if !ok {
 			continue
 		}
-		path := azure.TokenFile(r.dir)
-		out = append(out, child.Refresh{
-			Name:    "azure federated token file",
-			Expires: az.result.FederatedExpiry,
-			Renew: func(ctx context.Context) (time.Time, error) {
-				ctx, cancel := withDeadline(ctx, timeout)
-				defer cancel()
-				tok, cl, err := r.s.token(ctx, az.Cloud(), az.Audience())
-				if err != nil {
-					return time.Time{}, err
-				}
-				if err := sameJob(r.claims, cl); err != nil {
-					return time.Time{}, err
-				}
-				if r.s.policy != nil {
-					if d := r.s.policy.Evaluate(cl, az.Targets()...); !d.Allowed {
-						return time.Time{}, denied(r.s.policy, d)
-					}
-				}
-				exp, ok := cl.Time("exp")
-				if !ok {
-					return time.Time{}, failure.New(failure.ErrVerify, "", "azure: the renewed token has no exp")
-				}
-				if err := sink.MaskLater(r.s.rt.Env, r.s.rt.Stderr, tok.Reveal()); err != nil {
-					return time.Time{}, err
-				}
-				content := []byte(tok.Reveal())
-				if err := sink.Rewrite(path, content); err != nil {
-					return time.Time{}, err
-				}
-				rec.Rewritten(path, content)
-				if data, err := rec.Marshal(); err == nil {
-					if err := sink.Rewrite(recPath, data); err != nil {
-						return exp, fmt.Errorf("record: %w", err)
-					}
-				}
-				return exp, nil
-			},
-		})
+		for _, f := range tf.tokenFiles(r.dir) {
+			out = append(out, child.Refresh{
+				Name:    f.name,
+				Expires: f.expires,
+				Renew: func(ctx context.Context) (time.Time, error) {
+					return r.renew(ctx, timeout, c, f, rec, recPath)
+				},
+			})
+		}
 	}
 	return out
+}
+
+func (r *run) renew(ctx context.Context, timeout time.Duration, c cloud, f tokenFile, rec *record.Record, recPath string) (time.Time, error) {
+	ctx, cancel := withDeadline(ctx, timeout)
+	defer cancel()
+	tok, cl, err := r.s.token(ctx, c.Cloud(), c.Audience())
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := sameJob(r.claims, cl); err != nil {
+		return time.Time{}, err
+	}
+	if r.s.policy != nil {
+		if d := r.s.policy.Evaluate(cl, c.Targets()...); !d.Allowed {
+			return time.Time{}, denied(r.s.policy, d)
+		}
+	}
+	exp, ok := cl.Time("exp")
+	if !ok {
+		return time.Time{}, failure.New(failure.ErrVerify, "", "%s: the renewed token has no exp", c.Cloud())
+	}
+	if err := sink.MaskLater(r.s.rt.Env, r.s.rt.Stderr, tok.Reveal()); err != nil {
+		return time.Time{}, err
+	}
+	content := f.content(tok)
+	if err := sink.Rewrite(f.path, content); err != nil {
+		return time.Time{}, err
+	}
+	rec.Rewritten(f.path, content)
+	if data, err := rec.Marshal(); err == nil {
+		if err := sink.Rewrite(recPath, data); err != nil {
+			return exp, fmt.Errorf("record: %w", err)
+		}
+	}
+	return exp, nil
 }

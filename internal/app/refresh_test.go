@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,10 +17,13 @@ import (
 	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
 
 	"github.com/keyless-dev/keyless/internal/azure/entrafake"
 	"github.com/keyless-dev/keyless/internal/child/childtest"
 	"github.com/keyless-dev/keyless/internal/environ"
+	"github.com/keyless-dev/keyless/internal/gcp/gcpfake"
 	"github.com/keyless-dev/keyless/internal/option"
 	"github.com/keyless-dev/keyless/internal/verify/verifytest"
 )
@@ -143,6 +147,139 @@ cat "$AZURE_FEDERATED_TOKEN_FILE" > "$OUT"`
 	}
 	if matches, _ := filepath.Glob(filepath.Join(env["RUNNER_TEMP"], "keyless-*")); len(matches) != 0 {
 		t.Errorf("exec left %v", matches)
+	}
+}
+
+// TestExecKeepsTheGCPContainerTokenFresh: the container's credential file
+// (gcp-container-dir) names a token file that Google's libraries in the
+// container read again whenever their Google token expires. exec renews that
+// file under its command as it does Azure's, so a `docker run` that outlives
+// the job's OIDC token keeps working; Google accepts what the file holds.
+func TestExecKeepsTheGCPContainerTokenFresh(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the command is a POSIX shell script")
+	}
+	clock := childtest.NewClock(time.Now().Truncate(time.Second))
+	iss := verifytest.New(t)
+	runner := verifytest.NewRunner(t, iss, "request-token", clock.Now)
+	fake := gcpfake.New(t)
+	fake.Providers = []string{testProvider}
+	fake.CheckSubject = gcpfake.CheckJWTAudience
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "keyless.yaml")
+	rules := deployMainPolicy(iss.URL, `
+      gcp: [{provider: "`+testProvider+`", service-account: "`+testSA+`"}]`)
+	if err := os.WriteFile(pol, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := environ.Map{"RUNNER_TEMP": filepath.Join(dir, "runner-temp"), "GITHUB_WORKSPACE": filepath.Join(dir, "workspace")}
+	for k, v := range runner.Env() {
+		env[k] = v
+	}
+	containerDir := filepath.Join(dir, "runner-temp", "_github_home", "keyless")
+	out := filepath.Join(dir, "seen-by-the-command")
+	script := `tok=$(ls "$CDIR"/*.container-token) || exit 3
+first=$(cat "$tok")
+: > "$OUT.ready"
+while [ "$(cat "$tok")" = "$first" ]; do sleep 0.02; done
+cat "$tok" > "$OUT"
+cp "$CDIR"/*.container.json "$OUT.json"`
+	stderr := &lockedBuffer{}
+	rt := Runtime{
+		Env: env, Stderr: stderr, Stdout: &bytes.Buffer{}, Stdin: strings.NewReader(""),
+		Now: clock.Now, After: clock.After, Executable: "/usr/local/bin/keyless",
+		Environ: func() []string { return []string{"PATH=" + os.Getenv("PATH"), "OUT=" + out, "CDIR=" + containerDir} },
+	}
+	opts := LoginOptions{PolicyPath: pol, Clouds: option.Map{
+		"gcp-provider": testProvider, "gcp-service-account": testSA,
+		"gcp-sts-endpoint": fake.URL, "gcp-iamcredentials-endpoint": fake.URL,
+		"gcp-container-dir": containerDir,
+	}}
+	done := make(chan error, 1)
+	go func() { done <- Exec(context.Background(), rt, opts, []string{"sh", "-c", script}) }()
+
+	for deadline := time.Now().Add(escape); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(out + ".ready"); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("exec ended before the command was ready: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the command never started")
+		}
+	}
+	select {
+	case d := <-clock.Waits():
+		if d != 6*time.Minute {
+			t.Errorf("first renewal after %s, want 6m", d)
+		}
+		clock.Advance(d)
+	case err := <-done:
+		t.Fatalf("exec ended before the renewal: %v\n%s", err, stderr.String())
+	case <-time.After(escape):
+		t.Fatal("no renewal was scheduled")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exec: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(escape):
+		t.Fatal("the command never saw a new token")
+	}
+
+	seen, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minted := runner.Minted()
+	first := fake.CallsTo(gcpfake.Exchange)[0].Form.Get("subject_token")
+	fresh := strings.TrimSpace(string(seen))
+	if fresh == first || fresh != minted[len(minted)-1] {
+		t.Fatalf("the command read %d bytes, not the newest of %d minted tokens", len(fresh), len(minted))
+	}
+	// What the container's library does with its file: the renewed token
+	// is what it sends to Google, and Google takes it.
+	cfg, err := os.ReadFile(out + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		CredentialSource struct {
+			File string `json:"file"`
+		} `json:"credential_source"`
+	}
+	if err := json.Unmarshal(cfg, &doc); err != nil {
+		t.Fatal(err)
+	}
+	cfg = bytes.Replace(cfg, []byte(doc.CredentialSource.File), []byte(out), 1)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{})
+	creds, err := google.CredentialsFromJSON(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := creds.TokenSource.Token(); err != nil {
+		t.Fatalf("Google's library with the renewed token: %v", err)
+	}
+	if calls := fake.CallsTo(gcpfake.Exchange); calls[len(calls)-1].Form.Get("subject_token") != fresh {
+		t.Error("the library did not exchange the renewed token")
+	}
+	if !strings.Contains(stderr.String(), "::add-mask::"+fresh+"\n") {
+		t.Errorf("the renewed token was not masked:\n%s", stderr.String())
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		for _, tok := range minted {
+			if !strings.HasPrefix(line, "::add-mask::") && strings.Contains(line, tok) {
+				t.Fatalf("stderr shows a token: %q", line)
+			}
+		}
+	}
+	// The command's files go with it.
+	if entries, _ := os.ReadDir(containerDir); len(entries) != 0 {
+		t.Errorf("exec left %v in the container directory", entries)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/handover"
+	"github.com/keyless-dev/keyless/internal/secret"
 )
 
 // A container step (a Docker container action, a service, a container job
@@ -17,7 +18,8 @@ import (
 // keyless also writes a file it can use: the same external_account
 // configuration with a file source, and the job's OIDC token (for Google's
 // audience) in that file. The SDK in the container exchanges the token
-// itself, as long as it is valid: the token cannot be renewed from inside.
+// itself, as long as it is valid: the token cannot be renewed from inside,
+// but keyless exec renews the file from outside while its command runs.
 
 // OutputContainerCredentialsFile is the step output naming the container's
 // credential file, as the container sees it.
@@ -46,6 +48,25 @@ func (o Options) validateContainer() error {
 	return nil
 }
 
+const containerTokenSuffix = ".container-token"
+
+// ContainerTokenFile is the container's token file on this side of the
+// mount (under gcp-container-dir), or "" without one: keyless exec keeps it
+// fresh while its command runs, as the SDK in the container reads it again
+// whenever its Google token expires.
+func (r *Result) ContainerTokenFile() string {
+	if r == nil || r.opts.ContainerDir == "" {
+		return ""
+	}
+	return filepath.Join(r.opts.ContainerDir, "gcp-"+r.fileKey()+containerTokenSuffix)
+}
+
+// ContainerTokenContent is what the container's token file holds for tok:
+// the bare token (the file source's format is text).
+func ContainerTokenContent(tok secret.String) []byte {
+	return []byte(strings.TrimSpace(tok.Reveal()))
+}
+
 // containerFiles are the container's credential file and token file.
 func (r *Result) containerFiles(name string) ([]handover.File, string, error) {
 	o := r.opts
@@ -53,7 +74,7 @@ func (r *Result) containerFiles(name string) ([]handover.File, string, error) {
 	if seen == "" {
 		seen = filepath.ToSlash(o.ContainerDir)
 	}
-	tokenName, fileName := name+".container-token", name+".container.json"
+	tokenName, fileName := name+containerTokenSuffix, name+".container.json"
 	tok := r.subjectToken
 	if tok.Empty() {
 		return nil, "", fmt.Errorf("gcp: no subject token kept for the container credential file")
@@ -67,7 +88,7 @@ func (r *Result) containerFiles(name string) ([]handover.File, string, error) {
 	content = append(content, '\n')
 	files := []handover.File{
 		{Path: filepath.Join(o.ContainerDir, tokenName), Mode: 0o600, Secret: true, InWorkspace: o.ContainerInWorkspace,
-			Content: func([]byte) ([]byte, error) { return []byte(strings.TrimSpace(tok.Reveal())), nil }},
+			Content: func([]byte) ([]byte, error) { return ContainerTokenContent(tok), nil }},
 		{Path: filepath.Join(o.ContainerDir, fileName), Mode: 0o600, InWorkspace: o.ContainerInWorkspace,
 			Content: func([]byte) ([]byte, error) { return content, nil }},
 	}

@@ -57,6 +57,11 @@ type Result struct {
 	// boundary, a delegation chain).
 	TokenOnly bool
 
+	// ContainerTokenExpiry is when the container's token file stops being
+	// accepted (the exchanged token's exp); zero without gcp-container-dir
+	// or when unknown.
+	ContainerTokenExpiry time.Time
+
 	// subjectToken is the OIDC token exchanged, kept for a container
 	// credential file only.
 	subjectToken secret.String
@@ -99,6 +104,9 @@ func Exchange(ctx context.Context, o Options, token TokenFunc, c claims.Claims) 
 		AccessToken:    secret.New(fed.AccessToken),
 		Expiration:     fed.Expiry,
 		opts:           o,
+	}
+	if exp, ok := c.Time("exp"); ok && o.ContainerDir != "" {
+		r.ContainerTokenExpiry = exp
 	}
 	if r.Project == "" {
 		r.Project = ProjectFromServiceAccount(o.ServiceAccount)
