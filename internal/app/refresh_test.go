@@ -257,7 +257,7 @@ cp "$CDIR"/*.container.json "$OUT.json"`
 	}
 	cfg = bytes.Replace(cfg, []byte(doc.CredentialSource.File), []byte(out), 1)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{})
-	creds, err := google.CredentialsFromJSON(ctx, cfg)
+	creds, err := google.CredentialsFromJSONWithType(ctx, cfg, google.ExternalAccount, "https://www.googleapis.com/auth/cloud-platform")
 	if err != nil {
 		t.Fatal(err)
 	}
