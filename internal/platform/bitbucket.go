@@ -54,20 +54,21 @@ func bitbucket() *Platform {
 		OwnerClaims:      []string{"workspaceUuid"},
 		IDClaims:         []string{"workspaceUuid", "repositoryUuid", "deploymentEnvironmentUuid"},
 		PusherClaims:     []string{"accountUuid"},
+		Jobs:             bitbucketJobs(),
 		Subject: Subject{
 			// {REPOSITORY_UUID}:{STEP_UUID}, or
-			// {REPOSITORY_UUID}{ENVIRONMENT_UUID}:{STEP_UUID} in a
+			// {REPOSITORY_UUID}:{ENVIRONMENT_UUID}:{STEP_UUID} in a
 			// deployment step: the uuids keep their braces.
 			Key: "{", RepositoryEnd: "}",
 			Owner: "workspace", Repository: "repository",
-			Example:    `"{REPOSITORY_UUID}*"`,
+			Example:    `"{REPOSITORY_UUID}:{ENVIRONMENT_UUID}:*"`,
 			CELExample: `"assertion.repositoryUuid == '{REPOSITORY_UUID}' && assertion.branchName == 'main'"`,
 			Plan:       planBitbucket,
 		},
 	}
 }
 
-// planBitbucket: {R}{E}:* with an environment, else {R}* (which also
+// planBitbucket: {R}:{E}:* with an environment, else {R}* (which also
 // admits R's deployment steps).
 func planBitbucket(r Rule) Plan {
 	p := Plan{Consumed: map[string]bool{}}
@@ -75,7 +76,7 @@ func planBitbucket(r Rule) Plan {
 	p.Any = !ok
 	if _, ok := r.First("deploymentEnvironmentUuid"); ok {
 		envs, _ := p.Part(r, "deploymentEnvironmentUuid")
-		p.Forms = Cross(repos, envs, []Seg{Lit(":")}, []Seg{Star()})
+		p.Forms = Cross(repos, []Seg{Lit(":")}, envs, []Seg{Lit(":")}, []Seg{Star()})
 		return p
 	}
 	p.Forms = Cross(repos, []Seg{Star()})

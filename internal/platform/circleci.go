@@ -52,11 +52,12 @@ func circleci() *Platform {
 		OwnerClaims:      []string{circlePrefix + "org-id"},
 		IDClaims:         []string{circlePrefix + "org-id", circlePrefix + "project-id", circlePrefix + "context-ids", circlePrefix + "pipeline-definition-id"},
 		PusherClaims:     []string{circlePrefix + "vcs-origin"},
+		Jobs:             circleJobs(),
 		Subject: Subject{
 			Key: "org/", OwnerEnd: "/project/", RepositoryEnd: "/user/",
 			Owner: "organization", Repository: "project",
-			Example:    `"org/ORG_ID/project/PROJECT_ID/user/*"`,
-			CELExample: `"assertion['` + circlePrefix + `project-id'] == 'PROJECT_ID'"`,
+			Example:    `"org/ORG_ID/project/PROJECT_ID/user/*/vcs-origin/*/vcs-ref/refs/heads/main"`,
+			CELExample: `"assertion['` + circlePrefix + `project-id'] == 'PROJECT_ID' && assertion['` + circlePrefix + `vcs-ref'] == 'refs/heads/main'"`,
 			// org/O/project/P/user/U, and in V2 tokens
 			// …/vcs-origin/ORIGIN/vcs-ref/REF.
 			Plan: TemplatePlan(Part{Lit: "org/"}, Part{Claim: circlePrefix + "org-id", FromIssuer: circleOrg}, Part{Lit: "/project/"},

@@ -57,11 +57,12 @@ func terraform() *Platform {
 		RepositoryClaims: []string{"terraform_workspace_name", "terraform_workspace_id", "terraform_full_workspace"},
 		OwnerClaims:      []string{"terraform_organization_name", "terraform_organization_id", "terraform_project_name", "terraform_project_id"},
 		IDClaims:         []string{"terraform_organization_id", "terraform_project_id", "terraform_workspace_id"},
+		Jobs:             terraformJobs(),
 		Subject: Subject{
 			Key: "organization:", OwnerEnd: ":project:", RepositoryEnd: ":run_phase:",
 			Owner: "organization", Repository: "workspace",
 			Example:    `"organization:ORG:project:PROJECT:workspace:WORKSPACE:run_phase:apply"`,
-			CELExample: `"assertion.terraform_organization_id == 'org-…' && assertion.terraform_workspace_id == 'ws-…'"`,
+			CELExample: `"assertion.terraform_organization_id == 'org-…' && assertion.terraform_workspace_id == 'ws-…' && assertion.terraform_run_phase == 'apply'"`,
 			Plan: TemplatePlan(Part{Lit: "organization:"}, Part{Claim: "terraform_organization_name"}, Part{Lit: ":project:"},
 				Part{Claim: "terraform_project_name"}, Part{Lit: ":workspace:"}, Part{Claim: "terraform_workspace_name"},
 				Part{Lit: ":run_phase:"}, Part{Claim: "terraform_run_phase"}),

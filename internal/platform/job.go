@@ -35,6 +35,9 @@ type Job struct {
 	// Origin is where the code comes from (CircleCI's vcs-origin); empty
 	// derives it from Owner and Repo.
 	Origin string
+	// Actor is the subject's part past the repository that names neither
+	// ref nor environment: CircleCI's user id, Bitbucket's step uuid.
+	Actor string
 }
 
 // Jobs is a platform's job grammar, both ways, and what its jobs can vary.

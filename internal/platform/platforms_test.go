@@ -217,7 +217,7 @@ func TestSubjectPlans(t *testing.T) {
 		{"circleci", fakeRule{"https://oidc.circleci.com/org/O1", map[string]Cond{"oidc.circleci.com/project-id": exact("P1"), "oidc.circleci.com/vcs-ref": exact("refs/heads/main")}},
 			[]string{"org/O1/project/P1/user/*/vcs-origin/*/vcs-ref/refs/heads/main"}},
 		{"bitbucket", fakeRule{"", map[string]Cond{"repositoryUuid": exact("{r}")}}, []string{"{r}*"}},
-		{"bitbucket", fakeRule{"", map[string]Cond{"repositoryUuid": exact("{r}"), "deploymentEnvironmentUuid": exact("{e}")}}, []string{"{r}{e}:*"}},
+		{"bitbucket", fakeRule{"", map[string]Cond{"repositoryUuid": exact("{r}"), "deploymentEnvironmentUuid": exact("{e}")}}, []string{"{r}:{e}:*"}},
 		{"buildkite", fakeRule{"", map[string]Cond{"organization_slug": exact("acme"), "pipeline_slug": exact("api"), "build_branch": exact("main")}},
 			[]string{"organization:acme:pipeline:api:ref:refs/heads/main:commit:*"}},
 		{"buildkite", fakeRule{"", map[string]Cond{"organization_slug": exact("acme"), "pipeline_slug": exact("api", "web")}},

@@ -153,13 +153,13 @@ func TestExamplePoliciesLintClean(t *testing.T) {
 		"gitlab-protected.yaml": {"deploy-from-main " + trust.RowNameOnly, "release-from-tags " + trust.RowTag, "release-from-tags " + trust.RowNameOnly},
 		// A reusable workflow released by tag, and a GitLab project by name.
 		"multi-cloud.yaml": {"release-all-clouds " + trust.RowWorkflowRef, "terraform-plan-internal " + trust.RowNameOnly},
+		// HCP Terraform's rules pin names; plan-production is the separate
+		// identity of plan runs (speculative plans of pull requests).
+		"hcp-terraform.yaml": {"apply-production " + trust.RowNameOnly, "plan-production " + trust.RowPullRequest, "plan-production " + trust.RowNameOnly},
 		// The rubric has no job grammar for these platforms yet: never graded
 		// safe, each rule says keyless cannot tell what it admits.
-		"bitbucket.yaml":     {"deploy-production " + trust.RowUnreadable},
-		"buildkite.yaml":     {"deploy-from-main " + trust.RowUnreadable},
-		"circleci.yaml":      {"deploy-from-main " + trust.RowUnreadable},
-		"hcp-terraform.yaml": {"apply-production " + trust.RowUnreadable, "plan-production " + trust.RowUnreadable},
-		"kubernetes.yaml":    {"deployer " + trust.RowUnreadable},
+		"buildkite.yaml":  {"deploy-from-main " + trust.RowUnreadable},
+		"kubernetes.yaml": {"deployer " + trust.RowUnreadable},
 	}
 	files, err := filepath.Glob("../../policies/*.yaml")
 	if err != nil || len(files) < 3 {

@@ -61,9 +61,9 @@ var Rubric = []Row{
 	{RowNoSubject, Dangerous, "nothing pins the repository or project", "a job of any repository the issuer serves, anyone's, is trusted", "pin the repository: compare the subject exactly, or condition on the repository id"},
 	{RowNoAttributeCond, Dangerous, "a GCP provider without an attribute condition", "every token the issuer mints is exchanged; only the IAM bindings stand between any repository and the project", "set --attribute-condition to pin the repository and a ref"},
 	{RowWildcardOwner, Dangerous, "a wildcard that reaches past the owner or group (`repo:org*`, `*acme/api`, an unanchored search)", "a lookalike owner (acme-evil), which anyone can register, matches", "name the owner exactly and end it with /"},
-	{RowWildcardRepository, Dangerous, "a wildcard over the repository, project or subgroups (`repo:org/*`, `project_path:group/*`, `api*`), or only the owner pinned", "every repository of the owner matches, including one anybody in the organization creates tomorrow", "list the repositories that need the trust, each exactly"},
-	{RowPullRequest, Dangerous, "a condition that admits pull-request or merge-request runs (`…:pull_request`, `repo:o/r:*`, a pin on the repository alone, GitLab without a ref or pipeline_source guard, HCP Terraform plan runs)", "code in a pull request, which its author controls, runs with the trust", "pin a branch or environment (ref:refs/heads/main, environment:production); give pull requests a separate read-only identity"},
-	{RowAnyBranch, Dangerous, "any branch of a pinned repository (`ref:refs/heads/*`, `ref:*`, `environment:*`) without a protected-ref requirement", "anyone who can push a branch (every contributor with write access) runs with the trust", "pin the protected branch or a protected environment"},
+	{RowWildcardRepository, Dangerous, "a wildcard over the repository, project or subgroups (`repo:org/*`, `project_path:group/*`, `api*`, CircleCI `org/ORG_ID/project/*`, HCP Terraform `workspace:*`, Bitbucket `{*}`), or only the owner pinned", "every repository of the owner matches, including one anybody in the organization creates tomorrow", "list the repositories that need the trust, each exactly"},
+	{RowPullRequest, Dangerous, "a condition that admits pull-request or merge-request runs (`…:pull_request`, `repo:o/r:*`, a pin on the repository alone, GitLab without a ref or pipeline_source guard, Bitbucket without a branch or environment, HCP Terraform plan runs: `run_phase:plan`, `run_phase:*` or no run phase)", "code in a pull request, which its author controls, runs with the trust", "pin a branch or environment (ref:refs/heads/main, environment:production); give pull requests a separate read-only identity"},
+	{RowAnyBranch, Dangerous, "any branch of a pinned repository (`ref:refs/heads/*`, `ref:*`, `environment:*`, a CircleCI subject without its vcs-ref part, a Bitbucket subject without an environment) without a protected-ref requirement", "anyone who can push a branch (every contributor with write access) runs with the trust", "pin the protected branch or a protected environment"},
 	{RowRefTypeWildcard, Dangerous, "a wildcard over GitLab's ref_type", "a tag named like the protected branch (anyone who can push tags can create one) matches", "write ref_type:branch"},
 	{RowUnanchoredRegex, Dangerous, "CEL `matches()` without `^…$`", "matches() searches: the value can merely contain the pattern", "anchor the expression, matches('^…$'), or compare with =="},
 	{RowLeadingWildcard, Dangerous, "an Entra flexible expression that starts with a wildcard", "the value may begin with anything, any owner and repository included", "start the pattern with the literal owner and repository"},
@@ -136,7 +136,14 @@ type base struct {
 // the loosest admitted cases.
 func Expose(c Condition) []Finding {
 	if c.Constraints.free() {
-		if c.Admits(c.job(platform.Job{Owner: "keyless-probe-owner", OwnerID: "9000001", Repo: "keyless-probe-repo", RepoID: "9000002", Ref: "keyless-probe-branch", Phase: "plan"}, nil, nil)) {
+		probe := c.job(platform.Job{Owner: "keyless-probe-owner", OwnerID: "9000001", Repo: "keyless-probe-repo", RepoID: "9000002", Ref: "keyless-probe-branch", Phase: "plan"}, nil, nil)
+		if _, ok := probe["sub"]; !ok {
+			// Every token has a subject, whether or not keyless knows the
+			// platform's jobs: a condition on nothing is trivially true on
+			// every platform.
+			probe["sub"] = "keyless-probe-subject"
+		}
+		if c.Admits(probe) {
 			return []Finding{finding(RowTriviallyTrue, "", "the condition constrains no claim: every token the issuer mints is trusted")}
 		}
 	}
@@ -269,6 +276,11 @@ var probeCases = []probeCase{
 			j.Repo, j.RepoID, j.Origin = r, r, ""
 			out = append(out, j)
 		}
+		// Where the subject names the repository by id (CircleCI,
+		// Bitbucket), a lookalike id, as a name, both changed.
+		j := b
+		j.Repo, j.RepoID, j.Origin = b.Repo+probeSuffix, b.RepoID+probeSuffix, ""
+		out = append(out, j)
 		if b.Project != "" {
 			j := b
 			j.Project, j.ProjectID, j.RepoID = "keyless-probe-project", "prj-9000004", "ws-9000004"

@@ -17,16 +17,27 @@ const (
 	ccIss = "https://oidc.circleci.com/org/5f2e7c1a-0000-4000-8000-00000000c0de"
 	tfIss = "https://app.terraform.io"
 	bbIss = "https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc"
+	bkIss = "https://agent.buildkite.com"
 )
 
-// Subjects of the platforms whose job grammar the rubric does not have yet.
+// Ids and subjects of the CircleCI, HCP Terraform and Bitbucket cases.
 const (
-	ccSub  = "org/5f2e7c1a-0000-4000-8000-00000000c0de/project/7a1b2c3d-0000-4000-8000-000000000001/user/9e8d7c6b-0000-4000-8000-000000000002"
-	tfSub  = "organization:acme:project:infra:workspace:prod:run_phase:apply"
-	bbSub  = "{1a2b3c4d-0000-4000-8000-000000000004}:{5e6f7a8b-0000-4000-8000-000000000005}:{9c0d1e2f-0000-4000-8000-000000000006}"
-	bbAud  = "ari:cloud:bitbucket::workspace/0e1d2c3b-0000-4000-8000-000000000003"
+	ccOrg  = "5f2e7c1a-0000-4000-8000-00000000c0de"
+	ccProj = "7a1b2c3d-0000-4000-8000-000000000001"
+	ccSub  = "org/" + ccOrg + "/project/" + ccProj + "/user/9e8d7c6b-0000-4000-8000-000000000002"
+	ccMain = ccSub + "/vcs-origin/github.com/acme/api/vcs-ref/refs/heads/main"
+	ccV2   = "org/" + ccOrg + "/project/" + ccProj + "/user/*/vcs-origin/*/vcs-ref/"
+	ccGCP  = "assertion['oidc.circleci.com/project-id'] == '" + ccProj + "'"
+	tfOrg  = "organization:acme:project:infra:workspace:"
+	tfSub  = tfOrg + "prod:run_phase:apply"
+	tfIDs  = "assertion.terraform_organization_id == 'org-GmPq3sVt8wXyZ1aB' && assertion.terraform_workspace_id == 'ws-Xb4kP9cLq2RtY7vM'"
 	tfAud  = "aws.workload.identity"
-	ccGCP  = "assertion['oidc.circleci.com/project-id'] == '7a1b2c3d-0000-4000-8000-000000000001'"
+	bbRepo = "{1a2b3c4d-0000-4000-8000-000000000004}"
+	bbEnv  = "{5e6f7a8b-0000-4000-8000-000000000005}"
+	bbStep = "{9c0d1e2f-0000-4000-8000-000000000006}"
+	bbSub  = bbRepo + ":" + bbEnv + ":" + bbStep
+	bbWS   = "{0e1d2c3b-0000-4000-8000-000000000003}"
+	bbAud  = "ari:cloud:bitbucket::workspace/0e1d2c3b-0000-4000-8000-000000000003"
 	unread = "unreadable-condition"
 )
 
@@ -199,22 +210,78 @@ func TestRubric(t *testing.T) {
 		{"gl gcp no merge requests, any branch", describe(glIss, "assertion.project_id == '52311204' && assertion.pipeline_source != 'merge_request_event' && assertion.ref_type == 'branch'"), Options{}, trust.Dangerous, []string{"any-branch"}, []string{"pull-request"}},
 		{"gl azure exact subject by name", credList(glIss, "project_path:acme/api:ref_type:branch:ref:main", ""), Options{}, trust.Caution, []string{"name-only"}, nil},
 		{"gl azure flexible any branch", credList(glIss, "", "claims['sub'] matches 'project_path:acme/api:ref_type:branch:ref:*'"), Options{}, trust.Dangerous, []string{"any-branch"}, nil},
-		// CircleCI, HCP Terraform, Bitbucket: no job grammar in the rubric
-		// yet, so nothing is graded safe; a condition on no claim is still
-		// trivially true.
-		{"cc aws exact subject", getRole(ccIss, se{"StringEquals": {"aud": "5f2e7c1a-0000-4000-8000-00000000c0de", "sub": ccSub}}), Options{}, trust.Caution, []string{unread}, nil},
-		{"cc aws any project", getRole(ccIss, se{"StringEquals": {"aud": "5f2e7c1a-0000-4000-8000-00000000c0de"}, "StringLike": {"sub": "org/5f2e7c1a-0000-4000-8000-00000000c0de/project/*"}}), Options{}, trust.Caution, []string{unread}, nil},
-		{"cc gcp project id", describe(ccIss, ccGCP), Options{}, trust.Caution, []string{unread}, nil},
+		// CircleCI: ids only, and the issuer is the organization's. A V1
+		// subject names no ref.
+		{"cc aws exact V1 subject", getRole(ccIss, se{"StringEquals": {"aud": ccOrg, "sub": ccSub}}), Options{}, trust.Dangerous, []string{"any-branch", "tag"}, []string{"wildcard-repository"}},
+		{"cc aws exact V2 subject on main", getRole(ccIss, se{"StringEquals": {"aud": ccOrg, "sub": ccMain}}), Options{}, trust.Safe, nil, nil},
+		{"cc aws V2 subject pattern on main", getRole(ccIss, se{"StringEquals": {"aud": ccOrg}, "StringLike": {"sub": ccV2 + "refs/heads/main"}}), Options{}, trust.Safe, nil, nil},
+		{"cc aws any project", getRole(ccIss, se{"StringEquals": {"aud": ccOrg}, "StringLike": {"sub": "org/" + ccOrg + "/project/*"}}), Options{}, trust.Dangerous, []string{"wildcard-repository", "any-branch"}, []string{"no-subject", "wildcard-owner"}},
+		{"cc aws any user of the project", getRole(ccIss, se{"StringEquals": {"aud": ccOrg}, "StringLike": {"sub": "org/" + ccOrg + "/project/" + ccProj + "/user/*"}}), Options{}, trust.Dangerous, []string{"any-branch"}, []string{"wildcard-repository"}},
+		{"cc aws V2 any branch", getRole(ccIss, se{"StringEquals": {"aud": ccOrg}, "StringLike": {"sub": ccV2 + "refs/heads/*"}}), Options{}, trust.Dangerous, []string{"any-branch"}, nil},
+		{"cc aws V2 release branches", getRole(ccIss, se{"StringEquals": {"aud": ccOrg}, "StringLike": {"sub": ccV2 + "refs/heads/release/*"}}), Options{}, trust.Caution, []string{"branch-prefix"}, nil},
+		{"cc aws V2 tags", getRole(ccIss, se{"StringEquals": {"aud": ccOrg}, "StringLike": {"sub": ccV2 + "refs/tags/v*"}}), Options{}, trust.Caution, []string{"tag"}, nil},
 		{"cc aws no condition", getRole(ccIss, nil), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
-		{"tf aws apply", getRole(tfIss, se{"StringEquals": {"aud": tfAud, "sub": tfSub}}), Options{}, trust.Caution, []string{unread}, nil},
-		{"tf aws any run phase", getRole(tfIss, se{"StringEquals": {"aud": tfAud}, "StringLike": {"sub": "organization:acme:project:infra:workspace:prod:run_phase:*"}}), Options{}, trust.Caution, []string{unread}, nil},
+		{"cc gcp project id alone", describe(ccIss, ccGCP), Options{}, trust.Dangerous, []string{"any-branch"}, nil},
+		{"cc gcp project id and main", describe(ccIss, ccGCP+" && assertion['oidc.circleci.com/vcs-ref'] == 'refs/heads/main'"), Options{}, trust.Safe, nil, nil},
+		{"cc gcp organization alone", describe(ccIss, "assertion['oidc.circleci.com/org-id'] == '"+ccOrg+"' && assertion['oidc.circleci.com/vcs-ref'] == 'refs/heads/main'"), Options{}, trust.Dangerous, []string{"wildcard-repository"}, nil},
+		{"cc gcp trivially true", describe(ccIss, "true"), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
+		{"cc azure exact V2 subject", credList(ccIss, ccMain, ""), Options{}, trust.Safe, nil, nil},
+		{"cc azure flexible any user", credList(ccIss, "", "claims['sub'] matches 'org/"+ccOrg+"/project/"+ccProj+"/user/*'"), Options{}, trust.Dangerous, []string{"any-branch"}, nil},
+		// HCP Terraform: names in the subject, ids beside it; a plan run is
+		// a speculative plan of a pull request.
+		{"tf aws apply by name", getRole(tfIss, se{"StringEquals": {"aud": tfAud, "sub": tfSub}}), Options{}, trust.Caution, []string{"name-only"}, nil},
+		{"tf aws any run phase", getRole(tfIss, se{"StringEquals": {"aud": tfAud}, "StringLike": {"sub": tfOrg + "prod:run_phase:*"}}), Options{}, trust.Dangerous, []string{"pull-request", "name-only"}, nil},
+		{"tf aws plan", getRole(tfIss, se{"StringEquals": {"aud": tfAud, "sub": tfOrg + "prod:run_phase:plan"}}), Options{}, trust.Dangerous, []string{"pull-request"}, nil},
+		{"tf aws any workspace", getRole(tfIss, se{"StringEquals": {"aud": tfAud}, "StringLike": {"sub": tfOrg + "*:run_phase:apply"}}), Options{}, trust.Dangerous, []string{"wildcard-repository"}, []string{"pull-request"}},
+		{"tf aws workspace prefix", getRole(tfIss, se{"StringEquals": {"aud": tfAud}, "StringLike": {"sub": tfOrg + "prod*:run_phase:apply"}}), Options{}, trust.Dangerous, []string{"wildcard-repository"}, nil},
+		{"tf aws every project", getRole(tfIss, se{"StringEquals": {"aud": tfAud}, "StringLike": {"sub": "organization:acme:project:*"}}), Options{}, trust.Dangerous, []string{"wildcard-repository", "pull-request"}, nil},
+		{"tf aws any project, one workspace", getRole(tfIss, se{"StringEquals": {"aud": tfAud}, "StringLike": {"sub": "organization:acme:project:*:workspace:prod:run_phase:apply"}}), Options{}, trust.Caution, []string{"name-only"}, []string{"wildcard-repository"}},
+		{"tf aws lookalike organization", getRole(tfIss, se{"StringEquals": {"aud": tfAud}, "StringLike": {"sub": "organization:acme*"}}), Options{}, trust.Dangerous, []string{"wildcard-owner"}, nil},
+		{"tf aws any organization", getRole(tfIss, se{"StringEquals": {"aud": tfAud}, "StringLike": {"sub": "organization:*:project:infra:workspace:prod:run_phase:apply"}}), Options{}, trust.Dangerous, []string{"wildcard-owner"}, nil},
 		{"tf aws no condition", getRole(tfIss, nil), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
-		{"bb aws exact", getRole(bbIss, se{"StringEquals": {"aud": bbAud, "sub": bbSub}}), Options{}, trust.Caution, []string{unread}, nil},
-		{"bb aws any step", getRole(bbIss, se{"StringEquals": {"aud": bbAud}, "StringLike": {"sub": "{1a2b3c4d-0000-4000-8000-000000000004}:*"}}), Options{}, trust.Caution, []string{unread}, nil},
-		{"bb azure exact", credList(bbIss, bbSub, ""), Options{}, trust.Caution, []string{unread}, nil},
+		{"tf gcp ids and apply", describe(tfIss, tfIDs+" && assertion.terraform_run_phase == 'apply'"), Options{}, trust.Safe, nil, nil},
+		{"tf gcp ids, any phase", describe(tfIss, tfIDs), Options{}, trust.Dangerous, []string{"pull-request"}, nil},
+		{"tf gcp names and apply", describe(tfIss, "assertion.terraform_organization_name == 'acme' && assertion.terraform_workspace_name == 'prod' && assertion.terraform_run_phase == 'apply'"), Options{}, trust.Caution, []string{"name-only"}, nil},
+		{"tf gcp organization id alone", describe(tfIss, "assertion.terraform_organization_id == 'org-GmPq3sVt8wXyZ1aB' && assertion.terraform_run_phase == 'apply'"), Options{}, trust.Dangerous, []string{"wildcard-repository"}, nil},
+		{"tf gcp trivially true", describe(tfIss, "true"), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
+		{"tf azure exact apply", credList(tfIss, tfSub, ""), Options{}, trust.Caution, []string{"name-only"}, nil},
+		{"tf azure flexible any phase", credList(tfIss, "", "claims['sub'] matches '"+tfOrg+"prod:run_phase:*'"), Options{}, trust.Dangerous, []string{"pull-request"}, nil},
+		// Bitbucket: uuids, and the issuer is the workspace's; the step
+		// uuid says nothing of the branch.
+		{"bb aws exact deployment subject", getRole(bbIss, se{"StringEquals": {"aud": bbAud, "sub": bbSub}}), Options{}, trust.Safe, nil, nil},
+		{"bb aws environment, any step", getRole(bbIss, se{"StringEquals": {"aud": bbAud}, "StringLike": {"sub": bbRepo + ":" + bbEnv + ":*"}}), Options{}, trust.Safe, nil, nil},
+		{"bb aws any step", getRole(bbIss, se{"StringEquals": {"aud": bbAud}, "StringLike": {"sub": bbRepo + ":*"}}), Options{}, trust.Dangerous, []string{"any-branch", "pull-request"}, []string{"wildcard-repository"}},
+		{"bb aws any environment", getRole(bbIss, se{"StringEquals": {"aud": bbAud}, "StringLike": {"sub": bbRepo + ":*:*"}}), Options{}, trust.Dangerous, []string{"any-branch"}, nil},
+		{"bb aws one step, no environment", getRole(bbIss, se{"StringEquals": {"aud": bbAud, "sub": bbRepo + ":" + bbStep}}), Options{}, trust.Dangerous, []string{"any-branch"}, nil},
+		{"bb aws any repository", getRole(bbIss, se{"StringEquals": {"aud": bbAud}, "StringLike": {"sub": "{*}:*"}}), Options{}, trust.Dangerous, []string{"wildcard-repository"}, []string{"no-subject"}},
+		{"bb aws repository uuid prefix", getRole(bbIss, se{"StringEquals": {"aud": bbAud}, "StringLike": {"sub": "{1a2b3c4d*"}}), Options{}, trust.Dangerous, []string{"wildcard-repository"}, nil},
+		{"bb aws environment joined to the repository", getRole(bbIss, se{"StringEquals": {"aud": bbAud, "sub": bbRepo + bbEnv + ":" + bbStep}}), Options{}, trust.Caution, []string{"unrecognized-subject"}, nil},
+		{"bb aws no condition", getRole(bbIss, nil), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
+		{"bb gcp repository and branch", describe(bbIss, "assertion.repositoryUuid == '"+bbRepo+"' && assertion.branchName == 'main'"), Options{}, trust.Safe, nil, nil},
+		{"bb gcp repository alone", describe(bbIss, "assertion.repositoryUuid == '"+bbRepo+"'"), Options{}, trust.Dangerous, []string{"any-branch", "pull-request"}, nil},
+		{"bb gcp repository and environment", describe(bbIss, "assertion.repositoryUuid == '"+bbRepo+"' && assertion.deploymentEnvironmentUuid == '"+bbEnv+"'"), Options{}, trust.Safe, nil, nil},
+		{"bb gcp workspace alone", describe(bbIss, "assertion.workspaceUuid == '"+bbWS+"' && assertion.branchName == 'main'"), Options{}, trust.Dangerous, []string{"wildcard-repository"}, nil},
+		{"bb gcp trivially true", describe(bbIss, "true"), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
+		{"bb azure exact deployment subject", credList(bbIss, bbSub, ""), Options{}, trust.Safe, nil, nil},
+		{"bb azure flexible any step", credList(bbIss, "", "claims['sub'] matches '"+bbRepo+":*'"), Options{}, trust.Dangerous, []string{"any-branch"}, nil},
+		// A platform without a job grammar: a condition on nothing is still
+		// trivially true, and nothing is safe.
+		{"bk gcp trivially true", describe(bkIss, "true"), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
+		{"bk aws no condition", getRole(bkIss, nil), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
+		{"bk azure exact subject", credList(bkIss, "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:abc:step:deploy", ""), Options{}, trust.Caution, []string{unread}, nil},
+		{"other gcp trivially true", describe("https://ci.example.com", "true"), Options{}, trust.Dangerous, []string{"trivially-true"}, nil},
 	}
 	if len(tests) < 60 {
 		t.Fatalf("%d graded cases; the rubric wants at least 60", len(tests))
+	}
+	per := map[string]int{}
+	for _, tt := range tests {
+		per[tt.name[:2]]++
+	}
+	for _, p := range []string{"gh", "gl", "cc", "tf", "bb"} {
+		if per[p] < 10 {
+			t.Errorf("%d graded cases of %s; every platform wants at least 10", per[p], p)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -165,8 +165,8 @@ func gcpProvider(name string, rules, deny []rule, o GCPOptions) (GCPProvider, []
 		repoClaim = "repository"
 	}
 	for c := range used {
-		if validAttribute(c) {
-			p.AttributeMapping["attribute."+c] = "assertion." + c
+		if a := attributeFor(c); a != "" {
+			p.AttributeMapping["attribute."+a] = celClaim(c, plat.NestedClaims)
 		}
 	}
 	pool := fmt.Sprintf("principalSet://iam.googleapis.com/projects/%s/locations/global/workloadIdentityPools/%s", p.ProjectNumber, p.Pool)
@@ -219,7 +219,7 @@ func members(pool, repoClaim string, r rule) []string {
 	if c, ok := r.first(repoClaim); ok && c.kind == policy.KindExact {
 		out := make([]string, len(c.values))
 		for i, v := range c.values {
-			out[i] = pool + "/attribute." + repoClaim + "/" + v
+			out[i] = pool + "/attribute." + attributeFor(repoClaim) + "/" + v
 		}
 		return out
 	}
@@ -229,6 +229,30 @@ func members(pool, repoClaim string, r rule) []string {
 var attrName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_]{0,99}$`) })
 
 func validAttribute(s string) bool { return attrName().MatchString(s) }
+
+// attributeFor names the attribute a claim maps to: the claim itself when
+// Google allows the name, else its last path segment in lower case with
+// anything else made "_" (oidc.circleci.com/project-id: project_id,
+// repositoryUuid: repositoryuuid), so a binding names a mapped attribute.
+func attributeFor(claim string) string {
+	if validAttribute(claim) {
+		return claim
+	}
+	name := strings.ToLower(claim[strings.LastIndex(claim, "/")+1:])
+	b := []byte(name)
+	for i, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || (b[0] >= '0' && b[0] <= '9') {
+		b = append([]byte("claim_"), b...)
+	}
+	if a := string(b); validAttribute(a) {
+		return a
+	}
+	return ""
+}
 
 // celRule writes one rule as CEL. An allow rule drops the parts CEL cannot
 // see (looser); a deny rule that has any such part is dropped whole, since
