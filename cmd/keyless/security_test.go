@@ -407,18 +407,21 @@ func TestAttackPullRequestLoosensWorkspacePolicy(t *testing.T) {
 }
 
 // The same on GitLab: a merge request pipeline's checkout is the merge
-// request's, policy file included.
+// request's, policy file included, and an external pull request pipeline's
+// (a GitHub repository mirrored to GitLab) is the pull request's.
 func TestAttackMergeRequestLoosensWorkspacePolicy(t *testing.T) {
-	iss := verifytest.New(t)
-	now := time.Now()
-	tok := iss.Token(t, map[string]any{
-		"iss": iss.URL, "aud": "sts.amazonaws.com", "sub": "project_path:acme/api:ref_type:branch:ref:feature",
-		"project_path": "acme/api", "namespace_path": "acme", "ref": "feature", "ref_type": "branch",
-		"pipeline_source": "merge_request_event",
-		"iat":             now.Add(-time.Minute).Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(10 * time.Minute).Unix(),
-	})
-	ws := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ws, ".keyless.yaml"), []byte("version: 1\nissuers:\n  gitlab: "+iss.URL+`
+	for _, event := range []string{"merge_request_event", "external_pull_request_event"} {
+		t.Run(event, func(t *testing.T) {
+			iss := verifytest.New(t)
+			now := time.Now()
+			tok := iss.Token(t, map[string]any{
+				"iss": iss.URL, "aud": "sts.amazonaws.com", "sub": "project_path:acme/api:ref_type:branch:ref:feature",
+				"project_path": "acme/api", "namespace_path": "acme", "ref": "feature", "ref_type": "branch",
+				"pipeline_source": event,
+				"iat":             now.Add(-time.Minute).Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(10 * time.Minute).Unix(),
+			})
+			ws := t.TempDir()
+			if err := os.WriteFile(filepath.Join(ws, ".keyless.yaml"), []byte("version: 1\nissuers:\n  gitlab: "+iss.URL+`
 rules:
   - name: anything-goes
     issuer: gitlab
@@ -427,21 +430,23 @@ rules:
     grant:
       aws: [{role: "`+deployRole+`"}]
 `), 0o600); err != nil {
-		t.Fatal(err)
+				t.Fatal(err)
+			}
+			t.Chdir(ws)
+			sts := stsfake.New()
+			defer sts.Close()
+			env := environ.Map{"GITLAB_CI": "true", "CI_SERVER_URL": iss.URL, "CI_PROJECT_DIR": ws, "KEYLESS_ID_TOKEN": tok, "HOME": t.TempDir(), "TMPDIR": t.TempDir()}
+			code, stdout, stderr := runCLI(t, env, "", "login", "--debug", "--aws-role", deployRole, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
+			if code != 1 || !strings.Contains(stderr, "on a "+event+" event") {
+				t.Fatalf("exit %d, want 1 (refused)\nstderr:\n%s", code, stderr)
+			}
+			if n := len(sts.Calls()); n != 0 {
+				t.Errorf("STS was called %d times under a policy the %s wrote", n, event)
+			}
+			assertNoSecrets(t, "stdout", stdout, []string{tok})
+			assertNoSecrets(t, "stderr", stderr, []string{tok})
+		})
 	}
-	t.Chdir(ws)
-	sts := stsfake.New()
-	defer sts.Close()
-	env := environ.Map{"GITLAB_CI": "true", "CI_SERVER_URL": iss.URL, "CI_PROJECT_DIR": ws, "KEYLESS_ID_TOKEN": tok, "HOME": t.TempDir(), "TMPDIR": t.TempDir()}
-	code, stdout, stderr := runCLI(t, env, "", "login", "--debug", "--aws-role", deployRole, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL)
-	if code != 1 || !strings.Contains(stderr, "on a merge_request_event event") {
-		t.Fatalf("exit %d, want 1 (refused)\nstderr:\n%s", code, stderr)
-	}
-	if n := len(sts.Calls()); n != 0 {
-		t.Errorf("STS was called %d times under a policy the merge request wrote", n)
-	}
-	assertNoSecrets(t, "stdout", stdout, []string{tok})
-	assertNoSecrets(t, "stderr", stderr, []string{tok})
 }
 
 // --policy-sha256 pins the policy a workflow expects: a policy file with

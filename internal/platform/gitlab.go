@@ -71,9 +71,11 @@ func gitlab() *Platform {
 		OwnerClaims:      []string{"namespace_path", "namespace_id"},
 		IDClaims:         []string{"project_id", "namespace_id"},
 		PusherClaims:     []string{"user_login", "user_email", "user_id"},
-		UntrustedEvents:  []string{"merge_request_event"},
-		RefType:          "ref_type",
-		Jobs:             gitlabJobs(),
+		// external_pull_request_event runs a pull request of a GitHub
+		// repository mirrored to GitLab: its code is the pull request's.
+		UntrustedEvents: []string{"merge_request_event", "external_pull_request_event"},
+		RefType:         "ref_type",
+		Jobs:            gitlabJobs(),
 		Subject: Subject{
 			Key: "project_path:", OwnerEnd: "/", RepositoryEnd: ":",
 			Owner: "group", Repository: "project", Nested: true,

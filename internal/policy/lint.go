@@ -53,8 +53,7 @@ const (
 )
 
 const (
-	longSession               = time.Hour
-	untrustedEventDescription = "pull_request, pull_request_target, workflow_run or merge_request_event"
+	longSession = time.Hour
 )
 
 // Claims naming who owns the code, per meaning.
@@ -216,7 +215,7 @@ func lintRule(r *rule) []Finding {
 		case len(events) == 0:
 			add(SeverityWarning, LintUntrustedEvent, 0,
 				"add event: [push, workflow_dispatch] (GitHub) or event: [push, web] (GitLab)",
-				"a deploy-like grant with no event restriction: %s runs can match", untrustedEventDescription)
+				"a deploy-like grant with no event restriction: %s runs can match", strings.Join(platform.UntrustedEvents(), ", "))
 		default:
 			for _, ev := range platform.UntrustedEvents() {
 				if admits(events, ev) && (ev != "pull_request" || !refBound(r)) {

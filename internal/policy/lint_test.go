@@ -86,6 +86,8 @@ func TestLint(t *testing.T) {
 		{"deploy open to pull_request_target", "github", "repository: acme/api\nbranch: main\nrunner: github-hosted\nevent: [push, pull_request_target]", deployRole, LintUntrustedEvent, SeverityError},
 		{"deploy open to workflow_run", "github", "repository: acme/api\nenvironment: prod\nrunner: github-hosted\nevent: {glob: \"workflow_*\"}", role, LintUntrustedEvent, SeverityError},
 		{"deploy open to merge requests", "gitlab", "repository: acme/api\nenvironment: production\nrunner: gitlab-hosted\nevent: [push, merge_request_event]", role, LintUntrustedEvent, SeverityError},
+		{"deploy open to external pull requests", "gitlab", "repository: acme/api\nenvironment: production\nrunner: gitlab-hosted\nevent: [push, external_pull_request_event]", role, LintUntrustedEvent, SeverityError},
+		{"deploy open to external events", "gitlab", "repository: acme/api\nenvironment: production\nrunner: gitlab-hosted\nevent: {glob: \"external_*\"}", role, LintUntrustedEvent, SeverityError},
 		{"pull_request closed by a branch binding", "github", "repository: acme/api\nbranch: main\nrunner: github-hosted\nevent: [push, pull_request]", deployRole, LintUntrustedEvent, ""},
 		{"read-only grant may serve pull requests", "github", "repository: acme/api\nevent: [push, pull_request]", role, LintUntrustedEvent, ""},
 		{"generic issuer has no event concept", "corp", "sub: svc-deploy", deployRole, LintUntrustedEvent, ""},
