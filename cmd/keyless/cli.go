@@ -54,7 +54,7 @@ func isUsageError(err error) bool {
 		return false
 	}
 	msg := err.Error()
-	for _, s := range []string{"flag provided but not defined", "invalid value", "flag needs an argument", "No help topic", "required flag", "invalid boolean", "invalid duration"} {
+	for _, s := range []string{"flag provided but not defined", "invalid value", "flag needs an argument", "No help topic", "required flag", "invalid boolean", "invalid duration", negativeDuration} {
 		if strings.Contains(msg, s) {
 			return true
 		}

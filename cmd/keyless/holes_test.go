@@ -4,6 +4,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/keyless-dev/keyless/internal/environ"
 )
 
 // The smaller holes of the security review, each written as the attack or
@@ -53,5 +57,46 @@ func TestAttackIssuerPasswordIsNotQuoted(t *testing.T) {
 	}
 	if len(g.Calls()) != 0 {
 		t.Error("Google was called")
+	}
+}
+
+// A negative duration (--timeout=-5s, KEYLESS_LEEWAY=-1m) was taken as set:
+// the run then failed as a network problem, or checked the token's times
+// with a leeway that runs backwards. Every duration option of every
+// command is refused as bad input, as a flag and as a variable.
+func TestAttackNegativeDurationIsBadInput(t *testing.T) {
+	type use struct{ path, name string }
+	var uses []use
+	var walk func(prefix string, cmds []*cli.Command)
+	walk = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			path := strings.TrimSpace(prefix + " " + c.Name)
+			for _, f := range c.Flags {
+				if d, ok := f.(*cli.DurationFlag); ok {
+					uses = append(uses, use{path, d.Name})
+				}
+			}
+			walk(path, c.Commands)
+		}
+	}
+	walk("", newRoot(streams{env: environ.Map{}}).Commands)
+	if len(uses) < 4 {
+		t.Fatalf("found only %d duration options: %v", len(uses), uses)
+	}
+	for _, u := range uses {
+		t.Run(u.path+" --"+u.name, func(t *testing.T) {
+			args := append(strings.Fields(u.path), "--"+u.name+"=-5s")
+			for form, run := range map[string]func() (int, string, string){
+				"flag": func() (int, string, string) { return runCLI(t, nil, "", args...) },
+				"variable": func() (int, string, string) {
+					return runCLI(t, environ.Map{envName(u.name): "-5s"}, "", strings.Fields(u.path)...)
+				},
+			} {
+				code, _, stderr := run()
+				if code != 2 || !strings.Contains(stderr, "must not be negative") || !strings.Contains(stderr, u.name) || !strings.Contains(stderr, "hint: ") {
+					t.Errorf("%s: exit %d, want 2 (bad input) naming %s\nstderr:\n%s", form, code, u.name, stderr)
+				}
+			}
+		})
 	}
 }

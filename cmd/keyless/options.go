@@ -117,7 +117,7 @@ func (o option) flag(env environ.Env) cli.Flag {
 		if err != nil && o.def != "" {
 			panic("bad default for " + o.name)
 		}
-		return &cli.DurationFlag{Name: o.name, Category: o.category, Usage: o.usage, Sources: src, Value: d}
+		return &cli.DurationFlag{Name: o.name, Category: o.category, Usage: o.usage, Sources: src, Value: d, Validator: notNegative}
 	case kInt:
 		n, err := strconv.Atoi(o.def)
 		if err != nil && o.def != "" {
@@ -133,6 +133,21 @@ func (o option) flag(env environ.Env) cli.Flag {
 	default:
 		return &cli.StringFlag{Name: o.name, Category: o.category, Usage: o.usage, Sources: src, Value: o.def}
 	}
+}
+
+// negativeDuration is how a negative duration is refused; run counts it
+// among the CLI's parse errors (exit 2).
+const negativeDuration = "a duration must not be negative"
+
+// notNegative holds every duration option: no deadline, leeway or lifetime
+// runs backwards, and a negative one used to pass as set (a --timeout=-5s
+// failed later as a network problem, a negative --leeway narrowed the
+// token's validity).
+func notNegative(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("%s (got %s)", negativeDuration, d)
+	}
+	return nil
 }
 
 func flags(env environ.Env, opts []option) []cli.Flag {
