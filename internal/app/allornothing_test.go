@@ -102,10 +102,10 @@ func TestFailedLoginLeavesNoAzState(t *testing.T) {
 			env["GITHUB_OUTPUT"] = "/dev/full"
 		}, wantErr: failure.ErrOutput, wantLog: ""},
 		{name: "az account set fails after az login", format: "github", cli: "true", setup: func(t *testing.T, env map[string]string) {
-			t.Setenv("FAKE_AZ_ACCOUNT_SET_FAILS", "1")
+			env["FAKE_AZ_ACCOUNT_SET_FAILS"] = "1"
 		}, wantErr: failure.ErrOutput, wantLog: "login account logout"},
 		{name: "az account set fails, az asked for by default only", format: "github", cli: "auto", setup: func(t *testing.T, env map[string]string) {
-			t.Setenv("FAKE_AZ_ACCOUNT_SET_FAILS", "1")
+			env["FAKE_AZ_ACCOUNT_SET_FAILS"] = "1"
 		}, wantLog: "login account logout"},
 		{name: "the credentials cannot be printed", format: "shell", cli: "true", broken: true,
 			wantErr: failure.ErrOutput, wantLog: "login account logout"},
@@ -123,15 +123,15 @@ func TestFailedLoginLeavesNoAzState(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(bin, "az"), []byte(fakeAzScript), 0o700); err != nil { // #nosec G306 -- test executable
 				t.Fatal(err)
 			}
-			// az runs with keyless's own environment, as the job's.
-			t.Setenv("AZURE_CONFIG_DIR", azDir)
 			envFile, outFile := filepath.Join(dir, "github_env"), filepath.Join(dir, "github_output")
 			for _, f := range []string{envFile, outFile} {
 				if err := os.WriteFile(f, nil, 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
-			j.env["PATH"], j.env["AZURE_CONFIG_DIR"] = bin, azDir
+			// az runs in the job's environment, the one keyless was given;
+			// the system's PATH is for the script's cat and rm.
+			j.env["PATH"], j.env["AZURE_CONFIG_DIR"] = bin+string(filepath.ListSeparator)+os.Getenv("PATH"), azDir
 			j.env["GITHUB_ENV"], j.env["GITHUB_OUTPUT"] = envFile, outFile
 			if tt.setup != nil {
 				tt.setup(t, j.env)

@@ -33,13 +33,17 @@ type Runner interface {
 	Run(ctx context.Context, c Command) (stdout, stderr []byte, err error)
 }
 
-// ExecRunner runs commands as child processes of keyless.
-type ExecRunner struct{}
+// ExecRunner runs commands as child processes of keyless, in the
+// environment keyless was given (Env, c.Env on top), not the process's own:
+// az must see the same HOME, AZURE_CONFIG_DIR and proxies keyless read.
+type ExecRunner struct {
+	Env environ.Env
+}
 
 // Run implements Runner.
-func (ExecRunner) Run(ctx context.Context, c Command) ([]byte, []byte, error) {
+func (r ExecRunner) Run(ctx context.Context, c Command) ([]byte, []byte, error) {
 	cmd := exec.CommandContext(ctx, c.Path, c.Args...)
-	cmd.Env = environ.Merge(environ.List(), c.Env)
+	cmd.Env = environ.Merge(environ.All(r.Env), c.Env)
 	cmd.Stdin = strings.NewReader(c.Stdin.Reveal())
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -49,8 +53,8 @@ func (ExecRunner) Run(ctx context.Context, c Command) ([]byte, []byte, error) {
 
 // CLIOptions are what logging the Azure CLI in needs besides the Result.
 type CLIOptions struct {
-	Env    environ.Env // PATH, to find az
-	Runner Runner      // nil: ExecRunner
+	Env    environ.Env // PATH, to find az, and az's environment
+	Runner Runner      // nil: ExecRunner in Env
 	// LookPath finds az; nil searches Env's PATH.
 	LookPath func(name string) (string, error)
 }
@@ -95,7 +99,7 @@ func (r *Result) LoginCLI(ctx context.Context, o CLIOptions) (CLIReport, error) 
 	}
 	run := o.Runner
 	if run == nil {
-		run = ExecRunner{}
+		run = ExecRunner{Env: o.Env}
 	}
 	now := r.now
 	if now == nil {
@@ -247,7 +251,7 @@ func LogoutCLI(ctx context.Context, clientID, configDir string, o CLIOptions) er
 	}
 	run := o.Runner
 	if run == nil {
-		run = ExecRunner{}
+		run = ExecRunner{Env: o.Env}
 	}
 	env := map[string]string{}
 	if configDir != "" {

@@ -214,7 +214,9 @@ func TestLoginCLIPrivateHost(t *testing.T) {
 }
 
 // TestExecRunnerFeedsStdin runs a stand-in az script: the token must
-// arrive on standard input and nowhere on the command line.
+// arrive on standard input and nowhere on the command line, and az runs in
+// the environment keyless was given: a variable only there reaches it, one
+// only in the process's own environment does not.
 func TestExecRunnerFeedsStdin(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("shell script stand-in")
@@ -222,16 +224,20 @@ func TestExecRunnerFeedsStdin(t *testing.T) {
 	dir := t.TempDir()
 	script := "#!/bin/sh\n" +
 		"case \"$*\" in *eyJ*) echo 'ERROR: token on argv' >&2; exit 3;; esac\n" +
+		"[ -z \"$KEYLESS_AZ_OS_ONLY\" ] || { echo 'ERROR: the process environment leaked into az' >&2; exit 5; }\n" +
 		"tok=$(cat)\n" +
 		"[ \"$tok\" = \"$WANT\" ] || { echo 'ERROR: wrong stdin' >&2; exit 4; }\n" +
 		"echo \"[{\\\"id\\\":\\\"$SUB\\\",\\\"isDefault\\\":true,\\\"cloud\\\":\\\"$AZURE_CLOUD_NAME\\\"}]\"\n"
 	if err := os.WriteFile(filepath.Join(dir, "az"), []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("WANT", canaryOIDC)
-	t.Setenv("SUB", testSub)
+	t.Setenv("KEYLESS_AZ_OS_ONLY", "os-only")
+	// The process's WANT and SUB are wrong: only the injected ones are right.
+	t.Setenv("WANT", "not-the-token")
+	t.Setenv("SUB", "not-the-subscription")
+	env := environ.Map{"PATH": "relative:" + dir + string(filepath.ListSeparator) + os.Getenv("PATH"), "WANT": canaryOIDC, "SUB": testSub}
 	r := cliResult(CLIOn, CloudPublic)
-	rep, err := r.LoginCLI(context.Background(), CLIOptions{Env: environ.Map{"PATH": "relative:" + dir}})
+	rep, err := r.LoginCLI(context.Background(), CLIOptions{Env: env})
 	if err != nil {
 		t.Fatalf("LoginCLI: %v", err)
 	}

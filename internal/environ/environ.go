@@ -37,6 +37,29 @@ func (m Map) Lookup(key string) (string, bool) {
 // child process.
 func List() []string { return os.Environ() }
 
+// All lists e's variables as KEY=VALUE pairs, for a child process that
+// must see the environment keyless was given and no other: the process's
+// own for OS, a Map's entries, sorted. An Env that cannot list has none.
+func All(e Env) []string {
+	if l, ok := e.(lister); ok {
+		return l.list()
+	}
+	return nil
+}
+
+type lister interface{ list() []string }
+
+func (osEnv) list() []string { return os.Environ() }
+
+func (m Map) list() []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Merge returns base with overrides applied (replacing same-named entries),
 // sorted, as KEY=VALUE pairs.
 func Merge(base []string, overrides map[string]string) []string {

@@ -23,3 +23,21 @@ func TestMapAndOS(t *testing.T) {
 		t.Fatal("os lookup")
 	}
 }
+
+// TestAll: a child gets the environment keyless was given, a Map's alone.
+func TestAll(t *testing.T) {
+	t.Setenv("KEYLESS_ENVIRON_OS_ONLY", "os")
+	if got, want := All(Map{"B": "2", "A": "1"}), []string{"A=1", "B=2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("All(Map) = %q, want %q", got, want)
+	}
+	found := false
+	for _, kv := range All(OS()) {
+		found = found || kv == "KEYLESS_ENVIRON_OS_ONLY=os"
+	}
+	if !found {
+		t.Error("All(OS()) lacks the process's variable")
+	}
+	if got := All(nil); got != nil {
+		t.Errorf("All(nil) = %q", got)
+	}
+}
