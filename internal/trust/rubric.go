@@ -51,6 +51,10 @@ const (
 	RowWiderReading       = "wider-reading"
 	RowDisabled           = "disabled"
 	RowCredentialLimit    = "credential-limit" // #nosec G101 -- a rubric row id, not a credential
+	RowAnyPrincipal       = "any-principal"
+	RowAccountPrincipal   = "account-principal"
+	RowSessionTags        = "session-tags"
+	RowExternalID         = "external-id"
 )
 
 // Rubric is the one table every grader applies: trust audit to each
@@ -68,6 +72,7 @@ var Rubric = []Row{
 	{RowUnanchoredRegex, Dangerous, "CEL `matches()` without `^…$`", "matches() searches: the value can merely contain the pattern", "anchor the expression, matches('^…$'), or compare with =="},
 	{RowLeadingWildcard, Dangerous, "an Entra flexible expression that starts with a wildcard", "the value may begin with anything, any owner and repository included", "start the pattern with the literal owner and repository"},
 	{RowForAllValuesSingle, Dangerous, "`ForAllValues:` on a single-valued key", "ForAllValues passes vacuously when the key is missing, so the condition may restrict nothing", "use the plain operator"},
+	{RowAnyPrincipal, Dangerous, "a role trust (sts:AssumeRole, as a chain role's) that names every AWS principal (`\"AWS\": \"*\"`, `\"Principal\": \"*\"`) without an exact `aws:PrincipalArn`, `aws:PrincipalAccount` or `aws:PrincipalOrgID` condition, or with a wildcard over the account", "a principal of any AWS account, which anyone can open, may assume the role", "name the role that assumes it (for --aws-chain-role, the first role's ARN) as Principal.AWS"},
 	{RowNameOnly, Caution, "names pinned where the platform offers immutable ids, and no id (GitLab project_path without project_id, HCP Terraform names without their ids)", "after a rename or a deletion, whoever creates the same name gets the trust", "pin the id too (project_id, terraform_workspace_id, terraform_organization_id)"},
 	{RowClassicSubject, Caution, "a classic GitHub subject for an owner that mints immutable owner@ID/repo@ID subjects", "the owner's own jobs no longer match it, whoever takes the name next does", "use the immutable form repo:OWNER@OWNER_ID/REPO@REPO_ID:…"},
 	{RowTag, Caution, "a tag, or any tag", "tags move and, without tag protection, anyone who can push creates them", "pin a protected branch or environment, or protect the tags"},
@@ -79,6 +84,9 @@ var Rubric = []Row{
 	{RowWildcardAudience, Caution, "an audience pattern", "tokens minted for other relying parties can match", "compare the audience exactly"},
 	{RowLiteralWildcard, Caution, "`*` or `?` in StringEquals", "StringEquals compares them literally: the value matches no token, and the usual fix (StringLike) often opens too much", "write the exact value, or a careful StringLike"},
 	{RowIfExists, Caution, "`…IfExists` on a claim a token may lack", "the condition passes for every token without the claim", "use the plain operator"},
+	{RowAccountPrincipal, Caution, "a role trust that names a whole account or organization (`ACCOUNT_ID`, its `…:root` ARN, `aws:PrincipalOrgID`, `aws:PrincipalArn` `…:role/*`)", "every role and user of the account whose own permissions allow sts:AssumeRole on the role gets in, not only the CI role: the trust rests on identity policies elsewhere", "name the role by its ARN (…:role/NAME)"},
+	{RowSessionTags, Caution, "`sts:TagSession` allowed with tag keys that no `ForAllValues:StringEquals` `aws:TagKeys` condition limits, or a key whose value no exact `aws:RequestTag/KEY` condition fixes", "the caller chooses its session tags (aws:PrincipalTag/KEY in the session): where permissions or a further trust read them, the job picks its own access", "leave sts:TagSession out, or pin each key: ForAllValues:StringEquals aws:TagKeys [KEY] and StringEquals aws:RequestTag/KEY VALUE"},
+	{RowExternalID, Caution, "an `sts:ExternalId` condition that admits any id (a wildcard in StringLike, `…IfExists`, a negated operator)", "the external id checks nothing, so it no longer guards the role against a confused deputy", "compare the id with StringEquals"},
 	{RowUnrecognized, Caution, "a subject keyless cannot read by the platform's grammar", "keyless cannot tell what it admits; it is never graded safe", "check it by hand, or compare the subject exactly"},
 	{RowUnreadable, Caution, "a condition keyless cannot read, or admits no job keyless can build", "keyless cannot tell what it admits; it is never graded safe", "check it by hand"},
 	{RowWiderReading, Caution, "a value whose meaning the cloud does not document (`?` in an Entra matches)", "keyless grades the wider reading", "avoid the ambiguous character"},

@@ -179,6 +179,8 @@ func auditAWS(doc *Document, v any, opts Options) error {
 		}
 		it := Item{Name: st.name, Line: doc.nthLine("Effect", i)}
 		switch {
+		case st.roleTrust != nil && st.effect == "Allow":
+			gradeRoleTrust(&it, st)
 		case st.skipped != "":
 			it.Skipped = st.skipped
 		case st.effect == "Deny":
@@ -248,6 +250,13 @@ func gradeProvider(it *Item, host string, st awsStatement, policy []awsStatement
 	}
 	cons := celConstraints{}
 	for _, c := range st.conds {
+		if _, why, ok := sessionContext(strings.ToLower(c.key), nil); ok && !c.ifExists && !c.forAll {
+			if _, negated, understood := awsOperator(strings.ToLower(c.op)); understood && !negated {
+				add(trust.Finding{Check: trust.RowUnreadable, Grade: trust.Caution, Value: c.key,
+					Message: fmt.Sprintf("%s %s: %s, so as written the statement refuses every CI job", c.raw, c.key, why),
+					Fix:     "an external id and session tags belong in the trust policy of the role keyless chains to (--aws-chain-role): move the condition there"})
+			}
+		}
 		if !strings.HasPrefix(strings.ToLower(c.key), prefix) {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyless-dev/keyless/internal/aws"
 	"github.com/keyless-dev/keyless/internal/claims"
 )
 
@@ -28,6 +29,13 @@ func ghClaims(kv ...string) claims.Claims {
 		}
 		c[kv[i]] = kv[i+1]
 	}
+	return c
+}
+
+// withTags gives the claims the session tag claim AssumeRoleWithWebIdentity
+// reads (https://aws.amazon.com/tags), with one principal tag.
+func withTags(c claims.Claims, key, value string) claims.Claims {
+	c[aws.TagsClaim] = map[string]any{"principal_tags": map[string]any{key: []any{value}}}
 	return c
 }
 
@@ -119,6 +127,16 @@ func TestCheckSemantics(t *testing.T) {
 		{"aws other action", strings.Replace(awsDoc(`{}`), "sts:AssumeRoleWithWebIdentity", "sts:AssumeRole", 1), ghClaims(), false},
 		{"aws get-role output", `{"Role":{"RoleName":"deploy","Arn":"arn:aws:iam::111122223333:role/deploy","AssumeRolePolicyDocument":` + like(`"repo:acme/api:*"`) + `}}`, ghClaims(), true},
 		{"aws like empty pattern matches only empty", like(`""`), ghClaims(), false},
+		// AWS: AssumeRoleWithWebIdentity takes no external id, and session
+		// tags only from the token's https://aws.amazon.com/tags claim.
+		{"aws web identity has no external id", awsDoc(`{"StringEquals":{` + aud + `,"sts:ExternalId":"acme-7f3a"}}`), ghClaims(), false},
+		{"aws web identity external id IfExists", awsDoc(`{"StringEquals":{` + aud + `},"StringEqualsIfExists":{"sts:ExternalId":"acme-7f3a"}}`), ghClaims(), true},
+		{"aws request tag without the tags claim", awsDoc(`{"StringEquals":{` + aud + `,"aws:RequestTag/team":"platform"}}`), ghClaims(), false},
+		{"aws request tag from the tags claim", awsDoc(`{"StringEquals":{` + aud + `,"aws:RequestTag/team":"platform"}}`), withTags(ghClaims(), "Team", "platform"), true},
+		{"aws request tag other value", awsDoc(`{"StringEquals":{` + aud + `,"aws:RequestTag/team":"platform"}}`), withTags(ghClaims(), "team", "payments"), false},
+		{"aws tag keys ForAllValues without tags", awsDoc(`{"StringEquals":{` + aud + `},"ForAllValues:StringEquals":{"aws:TagKeys":["team"]}}`), ghClaims(), true},
+		{"aws tag keys ForAllValues other key", awsDoc(`{"StringEquals":{` + aud + `},"ForAllValues:StringEquals":{"aws:TagKeys":["team"]}}`), withTags(ghClaims(), "env", "prod"), false},
+		{"aws role trust is not for web identity", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/ci-hop"},"Action":"sts:AssumeRole"}]}`, ghClaims(), false},
 
 		// GCP: CEL over assertion and attribute, the audience, type errors
 		{"gcp exact pin", gcpDoc(ghMapping, "assertion.repository == 'acme/api' && assertion.ref == 'refs/heads/main'"), gc(ghClaims()), true},

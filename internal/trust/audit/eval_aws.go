@@ -3,8 +3,10 @@ package audit
 import (
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 
+	"github.com/keyless-dev/keyless/internal/aws"
 	"github.com/keyless-dev/keyless/internal/claims"
 	"github.com/keyless-dev/keyless/internal/platform"
 	"github.com/keyless-dev/keyless/internal/trust"
@@ -19,6 +21,16 @@ type awsStatement struct {
 	skipped   string
 	conds     []awsCond
 	condErr   error
+	// role is set for a statement that lets AWS principals assume the
+	// role (sts:AssumeRole, sts:TagSession), as a chain role's trust does.
+	// It is graded, and skipped when deciding a web identity token.
+	roleTrust *roleTrust
+}
+
+// roleTrust is what a statement trusting AWS principals allows.
+type roleTrust struct {
+	principals []string // as written; "*" for everyone
+	tagSession bool     // the actions include sts:TagSession
 }
 
 // readStatement reads one statement; skipped explains statements that are
@@ -48,6 +60,11 @@ func readStatement(name string, sm map[string]any) awsStatement {
 	}
 	if len(st.providers) == 0 {
 		st.skipped = "not an OIDC web identity federation statement"
+		if rt := readRoleTrust(sm, pr); rt != nil {
+			st.roleTrust = rt
+			st.skipped = "trusts AWS principals (sts:AssumeRole), not a web identity token"
+			st.conds, st.condErr = awsConditions(sm)
+		}
 		return st
 	}
 	if acts, ok := field(sm, "Action"); ok && !isWebIdentityAction(strs(acts)) {
@@ -60,6 +77,40 @@ func readStatement(name string, sm map[string]any) awsStatement {
 	}
 	st.conds, st.condErr = awsConditions(sm)
 	return st
+}
+
+// readRoleTrust reads a statement whose principal is AWS's (an account, a
+// role, "*") and whose actions include sts:AssumeRole or sts:TagSession;
+// nil for any other.
+func readRoleTrust(sm map[string]any, pr any) *roleTrust {
+	rt := &roleTrust{}
+	if s, ok := pr.(string); ok && s == "*" {
+		rt.principals = []string{"*"}
+	} else if pm, ok := obj(pr); ok {
+		if a, ok := field(pm, "AWS"); ok {
+			rt.principals = strs(a)
+		}
+	}
+	if len(rt.principals) == 0 {
+		return nil
+	}
+	acts, ok := field(sm, "Action")
+	if !ok {
+		return nil
+	}
+	allows := func(action string) bool {
+		for _, a := range strs(acts) {
+			if (trust.Pattern{Dialect: trust.IAMLike, Text: strings.ToLower(a)}).Matches(action) {
+				return true
+			}
+		}
+		return false
+	}
+	rt.tagSession = allows("sts:tagsession")
+	if !allows("sts:assumerole") && !rt.tagSession {
+		return nil
+	}
+	return rt
 }
 
 // providerFor returns the statement's provider host the token's issuer
@@ -118,6 +169,9 @@ func evalStatement(st awsStatement, c claims.Claims, allKeys bool) ItemResult {
 func contextValues(key, host string, plat *platform.Platform, c claims.Claims, allKeys bool) (vals []string, known bool, why string) {
 	prefix := strings.ToLower(host) + ":"
 	lk := strings.ToLower(key)
+	if vals, why, ok := sessionContext(lk, c); ok {
+		return vals, true, why
+	}
 	if !strings.HasPrefix(lk, prefix) {
 		if strings.Contains(lk, ":oidc-provider/") || !strings.Contains(lk, ":") {
 			return nil, true, "not a key of this request"
@@ -141,6 +195,50 @@ func contextValues(key, host string, plat *platform.Platform, c claims.Claims, a
 		return nil, true, "the token has no " + claim + " claim"
 	}
 	return v, true, ""
+}
+
+// sessionContext is what STS puts under the external id and session tag
+// keys of AssumeRoleWithWebIdentity: never an external id (the call takes
+// none), and tags only from the token's aws.TagsClaim, which the CI
+// platforms do not set. ok is false for any other key.
+func sessionContext(lk string, c claims.Claims) (vals []string, why string, ok bool) {
+	tags, _ := c[aws.TagsClaim].(map[string]any)
+	principal, _ := tags["principal_tags"].(map[string]any)
+	noTags := "the token carries no session tags (no " + aws.TagsClaim + " claim)"
+	if tags != nil {
+		noTags = "the token's " + aws.TagsClaim + " claim has no such tag"
+	}
+	switch {
+	case lk == aws.KeyExternalID:
+		return nil, "AssumeRoleWithWebIdentity takes no external id", true
+	case lk == aws.KeyTagKeys:
+		keys := make([]string, 0, len(principal))
+		for k := range principal {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if len(keys) == 0 {
+			return nil, noTags, true
+		}
+		return keys, "", true
+	case lk == aws.KeyTransitiveTagKeys:
+		if v := strs(tags["transitive_tag_keys"]); len(v) > 0 {
+			return v, "", true
+		}
+		return nil, noTags, true
+	case strings.HasPrefix(lk, aws.KeyRequestTagPrefix):
+		// STS compares tag keys without letter case.
+		want := lk[len(aws.KeyRequestTagPrefix):]
+		for k, v := range principal {
+			if strings.ToLower(k) == want {
+				if vs := strs(v); len(vs) > 0 {
+					return vs, "", true
+				}
+			}
+		}
+		return nil, noTags, true
+	}
+	return nil, "", false
 }
 
 // evalAWSCond decides one key of one operator block.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,9 @@ type AWSPolicy struct {
 	Role     string
 	Rules    []string
 	Document IAMPolicy
+	// ChainedFrom are the roles whose sessions the policy trusts with
+	// sts:AssumeRole: Role is a chain role (--aws-chain-role) of each.
+	ChainedFrom []string
 }
 
 // IAMPolicy is a policy document, fields in the order IAM prints them.
@@ -112,13 +116,97 @@ func AWS(views []policy.RuleView, names []string, o AWSOptions) ([]AWSPolicy, []
 			}
 		}
 		pol.Document = IAMPolicy{Version: "2012-10-17", Statement: stmts}
-		if b, _ := json.Marshal(pol.Document); len(b) > 2048 {
-			addNotes([]Note{{Rule: strings.Join(pol.Rules, ", "), Effect: Info,
-				Reason: fmt.Sprintf("the trust policy of %s is %d characters long; IAM's default quota is 2048 (it can be raised to 4096)", role, len(b))}})
-		}
 		out = append(out, pol)
 	}
+	out, chainNotes := awsChains(allow, byRole, out)
+	addNotes(chainNotes)
+	for _, pol := range out {
+		if b, _ := json.Marshal(pol.Document); len(b) > 2048 {
+			addNotes([]Note{{Rule: strings.Join(pol.Rules, ", "), Effect: Info,
+				Reason: fmt.Sprintf("the trust policy of %s is %d characters long; IAM's default quota is 2048 (it can be raised to 4096)", pol.Role, len(b))}})
+		}
+	}
 	return out, notes, nil
+}
+
+// awsChains adds the trust policy of every chain role the rules list: it
+// trusts the first role's sessions (Principal.AWS, sts:AssumeRole), not
+// the OIDC provider, since the chained AssumeRole is signed with the first
+// role's credentials. The rule's conditions were checked when the first
+// role was assumed; the chain role can only ask who holds that role.
+func awsChains(allow []rule, byRole map[string][]rule, out []AWSPolicy) ([]AWSPolicy, []Note) {
+	var order []string
+	via := map[string][]string{}
+	rulesOf := map[string][]string{}
+	chains := map[string]map[string]bool{} // first role -> chain roles some rule lists
+	for _, r := range allow {
+		for _, g := range policy.Entries[aws.Grant](r.view.Grant) {
+			for _, c := range g.ChainRoles {
+				if _, ok := via[c]; !ok {
+					order = append(order, c)
+				}
+				if !slices.Contains(via[c], g.Role) {
+					via[c] = append(via[c], g.Role)
+				}
+				if !slices.Contains(rulesOf[c], r.name) {
+					rulesOf[c] = append(rulesOf[c], r.name)
+				}
+				if chains[g.Role] == nil {
+					chains[g.Role] = map[string]bool{}
+				}
+				chains[g.Role][c] = true
+			}
+		}
+	}
+	var notes []Note
+	for _, c := range order {
+		i := slices.IndexFunc(out, func(p AWSPolicy) bool { return p.Role == c })
+		if i < 0 {
+			out = append(out, AWSPolicy{Role: c, Document: IAMPolicy{Version: "2012-10-17"}})
+			i = len(out) - 1
+		}
+		pol := &out[i]
+		for _, v := range via[c] {
+			pol.ChainedFrom = append(pol.ChainedFrom, v)
+			pol.Document.Statement = append(pol.Document.Statement, IAMStatement{Sid: sid("chain-from-" + roleName(v)), Effect: "Allow",
+				Principal: map[string]string{"AWS": v}, Action: "sts:AssumeRole"})
+			// Every job the first role's trust admits holds its
+			// credentials, and so may chain: a rule that grants the
+			// first role without listing this chain role is wider at
+			// the cloud than in the policy.
+			for _, r := range byRole[v] {
+				listed := false
+				for _, g := range policy.Entries[aws.Grant](r.view.Grant) {
+					listed = listed || (g.Role == v && slices.Contains(g.ChainRoles, c))
+				}
+				if !listed {
+					notes = append(notes, Note{Rule: r.name, Effect: Looser,
+						Reason: fmt.Sprintf("the rule grants %s without chain-roles %s, but the trust policy of %s trusts every session of %s: a job this rule admits may chain there at the cloud; give jobs that must not chain a role of their own", v, c, c, v)})
+				}
+			}
+		}
+		for _, n := range rulesOf[c] {
+			if !slices.Contains(pol.Rules, n) {
+				pol.Rules = append(pol.Rules, n)
+			}
+		}
+		notes = append(notes, Note{Rule: strings.Join(rulesOf[c], ", "), Effect: Info,
+			Reason: fmt.Sprintf("the trust policy of chain role %s trusts %s with sts:AssumeRole (the rules' conditions are checked there); that role's permissions must allow sts:AssumeRole on %s too; add sts:TagSession (with aws:RequestTag/KEY and aws:TagKeys conditions) only for --aws-session-tags, and a StringEquals sts:ExternalId condition for --aws-external-id", c, strings.Join(via[c], ", "), c)})
+	}
+	return out, notes
+}
+
+// roleName is the name in a role ARN (its path left out).
+func roleName(arn string) string {
+	m := roleARN().FindStringSubmatch(arn)
+	if m == nil {
+		return arn
+	}
+	name := m[3]
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
 }
 
 // providerHost is the issuer as IAM names it: host and path, no scheme.
@@ -376,8 +464,15 @@ func WriteAWSTerraform(ps []AWSPolicy) []byte {
 			fmt.Fprintf(&b, "    sid     = %s\n", hcl(st.Sid))
 			fmt.Fprintf(&b, "    effect  = %s\n", hcl(st.Effect))
 			fmt.Fprintf(&b, "    actions = [%s]\n", hcl(st.Action))
-			b.WriteString("    principals {\n      type        = \"Federated\"\n")
-			fmt.Fprintf(&b, "      identifiers = [%s]\n    }\n", hcl(st.Principal["Federated"]))
+			kinds := make([]string, 0, len(st.Principal))
+			for k := range st.Principal {
+				kinds = append(kinds, k)
+			}
+			sort.Strings(kinds)
+			for _, k := range kinds {
+				fmt.Fprintf(&b, "    principals {\n      type        = %s\n", hcl(k))
+				fmt.Fprintf(&b, "      identifiers = [%s]\n    }\n", hcl(st.Principal[k]))
+			}
 			ops := make([]string, 0, len(st.Condition))
 			for op := range st.Condition {
 				ops = append(ops, op)

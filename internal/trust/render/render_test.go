@@ -10,6 +10,8 @@ import (
 
 	"github.com/keyless-dev/keyless/internal/glob"
 	"github.com/keyless-dev/keyless/internal/policy"
+	"github.com/keyless-dev/keyless/internal/trust"
+	"github.com/keyless-dev/keyless/internal/trust/audit"
 )
 
 func views(t *testing.T, yaml string) []policy.RuleView {
@@ -350,4 +352,108 @@ func FuzzRegexToGlob(f *testing.F) {
 			t.Fatalf("regex %q matches %q but its glob %q does not", expr, s, g)
 		}
 	})
+}
+
+// TestAWSChainRole: the role --aws-chain-role assumes is assumed with the
+// first role's credentials, so its trust policy names the first role
+// (Principal.AWS, sts:AssumeRole), never the OIDC provider, whose token
+// the chained AssumeRole does not carry.
+func TestAWSChainRole(t *testing.T) {
+	const (
+		hop    = "arn:aws:iam::111122223333:role/ci/ci-hop"
+		vendor = "arn:aws:iam::444455556666:role/vendor-access"
+		direct = "arn:aws:iam::111122223333:role/reports"
+	)
+	tests := []struct {
+		name   string
+		rules  string
+		only   []string
+		role   string   // the chain role's policy to look at
+		from   []string // its principals
+		web    int      // web identity statements in it
+		looser string   // a rule a looser note names
+	}{
+		{
+			name:  "one chain",
+			rules: "  - name: vendor\n    match: {repository: acme/api, environment: prod}\n    grant: {aws: [{role: \"" + hop + "\", chain-roles: [\"" + vendor + "\"]}]}\n",
+			role:  vendor, from: []string{hop},
+		},
+		{
+			name: "two first roles chain to one role",
+			rules: "  - name: a\n    match: {repository: acme/api, environment: prod}\n    grant: {aws: [{role: \"" + hop + "\", chain-roles: [\"" + vendor + "\"]}]}\n" +
+				"  - name: b\n    match: {repository: acme/web, environment: prod}\n    grant: {aws: [{role: \"" + direct + "\", chain-roles: [\"" + vendor + "\"]}]}\n",
+			role: vendor, from: []string{hop, direct},
+		},
+		{
+			name: "a chain role also granted directly keeps its web identity statement",
+			rules: "  - name: a\n    match: {repository: acme/api, environment: prod}\n    grant: {aws: [{role: \"" + hop + "\", chain-roles: [\"" + direct + "\"]}]}\n" +
+				"  - name: b\n    match: {repository: acme/web, environment: prod}\n    grant: {aws: [{role: \"" + direct + "\"}]}\n",
+			role: direct, from: []string{hop}, web: 1,
+		},
+		{
+			name: "a rule that grants the first role without the chain is looser at the cloud",
+			rules: "  - name: chain\n    match: {repository: acme/api, environment: prod}\n    grant: {aws: [{role: \"" + hop + "\", chain-roles: [\"" + vendor + "\"]}]}\n" +
+				"  - name: plain\n    match: {repository: acme/api, environment: staging}\n    grant: {aws: [{role: \"" + hop + "\"}]}\n",
+			role: vendor, from: []string{hop}, looser: "plain",
+		},
+		{
+			name:  "--rule picks the chain with its rule",
+			rules: "  - name: vendor\n    match: {repository: acme/api, environment: prod}\n    grant: {aws: [{role: \"" + hop + "\", chain-roles: [\"" + vendor + "\"]}]}\n" + "  - name: other\n    match: {repository: acme/web, environment: prod}\n" + awsRole,
+			only:  []string{"vendor"}, role: vendor, from: []string{hop},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps, notes, err := AWS(views(t, tt.rules), tt.only, AWSOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(ps, func(p AWSPolicy) bool { return p.Role == tt.role })
+			if i < 0 {
+				t.Fatalf("no trust policy for %s: %+v", tt.role, ps)
+			}
+			pol := ps[i]
+			if !slices.Equal(pol.ChainedFrom, tt.from) {
+				t.Errorf("ChainedFrom = %v, want %v", pol.ChainedFrom, tt.from)
+			}
+			var from []string
+			web := 0
+			for _, st := range pol.Document.Statement {
+				if _, ok := st.Principal["Federated"]; ok {
+					web++
+					continue
+				}
+				if st.Effect != "Allow" || st.Action != "sts:AssumeRole" || st.Condition != nil || len(st.Principal) != 1 {
+					t.Errorf("chain statement %+v, want Allow sts:AssumeRole for Principal.AWS only", st)
+				}
+				from = append(from, st.Principal["AWS"])
+			}
+			if !slices.Equal(from, tt.from) || web != tt.web {
+				t.Errorf("principals %v (web identity %d), want %v (%d)", from, web, tt.from, tt.web)
+			}
+			if tt.looser != "" && !hasNote(notes, Looser, "rule "+tt.looser+": ") {
+				t.Errorf("no looser note for rule %s: %v", tt.looser, notes)
+			}
+			if tt.looser == "" && hasNote(notes, Looser, "chain") {
+				t.Errorf("unexpected looser note: %v", notes)
+			}
+			if !hasNote(notes, Info, "sts:TagSession") {
+				t.Errorf("no note on tags and the external id: %v", notes)
+			}
+			b, err := WriteAWSJSON([]AWSPolicy{pol})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := audit.Audit("chain", b, audit.Options{})
+			if err != nil || d.Grade() != trust.Safe {
+				t.Errorf("the rendered chain role audits %v %v: %s", d.Grade(), err, b)
+			}
+			tf := string(WriteAWSTerraform([]AWSPolicy{pol}))
+			for _, f := range tt.from {
+				if !strings.Contains(tf, "      type        = \"AWS\"\n      identifiers = [\""+f+"\"]") {
+					t.Errorf("terraform lacks the AWS principal %s:\n%s", f, tf)
+				}
+			}
+		})
+	}
 }
