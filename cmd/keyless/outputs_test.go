@@ -30,6 +30,7 @@ func TestActionDeclaresEveryOutput(t *testing.T) {
 		{"google id token", []string{"--output-credentials", "--gcp-token-format", "id_token", "--gcp-id-token-audience", "https://api.acme.example"}},
 		{"google access boundary", []string{"--gcp-access-boundary", boundary}},
 		{"google container file", []string{"--gcp-container-dir", filepath.Join(t.TempDir(), "container")}},
+		{"several AWS roles", []string{"--aws-profile", "deploy", "--aws-roles", "again=arn:aws:iam::111122223333:role/deploy"}},
 	}
 	written := map[string]string{}
 	for _, l := range logins {

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/keyless-dev/keyless/internal/aws"
@@ -14,6 +16,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/handover"
 	"github.com/keyless-dev/keyless/internal/option"
 	"github.com/keyless-dev/keyless/internal/policy"
+	"github.com/keyless-dev/keyless/internal/secret"
 )
 
 // The clouds keyless logs into, listed here and nowhere else: cloudKinds.
@@ -47,7 +50,7 @@ func cloudKinds() []cloudKind {
 	return []cloudKind{
 		{
 			specs:     aws.OptionSpecs,
-			requested: func(v option.Values) bool { return v.String("aws-role") != "" },
+			requested: func(v option.Values) bool { return v.String("aws-role") != "" || len(v.List("aws-roles")) > 0 },
 			granted:   func(g policy.Grant) bool { return g.Has(aws.Name) },
 			build:     func(v option.Values, d cloudDeps) cloud { return newAWS(v, d) },
 		},
@@ -93,7 +96,10 @@ type handoverContext struct {
 
 type awsCloud struct {
 	o aws.Options
-	h handoverContext
+	// more are the roles after the first (aws-roles), known once Validate
+	// has read them.
+	more []aws.Options
+	h    handoverContext
 	// result keeps the exchange's outcome for credential-process.
 	result *aws.Result
 }
@@ -109,45 +115,109 @@ func (c *awsCloud) Cloud() string    { return aws.Name }
 func (c *awsCloud) Audience() string { return c.o.Audience() }
 
 // Validate also refuses a refreshable profile where nothing may refresh
-// through keyless (exec keeps the job's token variables from its command).
+// through keyless (exec keeps the job's token variables from its command),
+// and checks every role of aws-roles as it checks the first.
 func (c *awsCloud) Validate() error {
 	if c.h.noRefresh && c.o.Refreshable {
 		return failure.Usage("drop --aws-refreshable (the command gets the keys), or add --pass-oidc-env",
 			"exec: an --aws-refreshable profile refreshes through keyless, which needs the job's token variables, and exec keeps them from the command")
 	}
-	return c.o.Validate()
+	several, err := c.o.Several()
+	if err != nil {
+		return err
+	}
+	for _, o := range several {
+		if err := o.Validate(); err != nil {
+			return err
+		}
+	}
+	c.more = several[1:]
+	return nil
 }
 
-// Targets are the role and, when chaining, the chained role: both are held.
+// Targets are the role and, when chaining, the chained role: both are
+// held; and every role of aws-roles, each held as well.
 func (c *awsCloud) Targets() []policy.Target {
 	ts := []policy.Target{aws.RoleTarget(c.o.Role)}
 	if c.o.ChainRole != "" {
 		ts = append(ts, aws.ChainTarget(c.o.Role, c.o.ChainRole))
 	}
+	for _, o := range c.more {
+		ts = append(ts, aws.RoleTarget(o.Role))
+	}
 	return ts
 }
 
 // Grant applies what the policy allows: the role when none was asked for,
-// and the rule's cap on the session's duration.
+// and the rule's cap on each role's session.
 func (c *awsCloud) Grant(g policy.Grant) {
-	for _, a := range policy.Entries[aws.Grant](g) {
-		if c.o.Role == "" {
-			c.o.Role = a.Role
-		}
-		if a.Role == c.o.Role {
-			c.o.MaxDuration = a.MaxDuration
-			return
+	gs := policy.Entries[aws.Grant](g)
+	if c.o.Role == "" && len(gs) > 0 {
+		c.o.Role = gs[0].Role
+	}
+	roles := []*aws.Options{&c.o}
+	for i := range c.more {
+		roles = append(roles, &c.more[i])
+	}
+	for _, o := range roles {
+		for _, a := range gs {
+			if a.Role == o.Role {
+				o.MaxDuration = a.MaxDuration
+				break
+			}
 		}
 	}
 }
 
+// Exchange assumes every role, concurrently, with one token; any failure
+// fails the whole login before anything is handed over, and cancels the
+// exchanges still under way.
 func (c *awsCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Claims) (handover.Set, error) {
-	r, err := aws.Exchange(ctx, c.o, aws.TokenFunc(token), cl)
-	if err != nil {
-		return handover.Set{}, err
+	roles := append([]aws.Options{c.o}, c.more...)
+	rs := make([]*aws.Result, len(roles))
+	if len(roles) == 1 {
+		r, err := aws.Exchange(ctx, c.o, aws.TokenFunc(token), cl)
+		if err != nil {
+			return handover.Set{}, err
+		}
+		rs[0] = r
+	} else {
+		tok, err := token(ctx)
+		if err != nil {
+			return handover.Set{}, fmt.Errorf("aws: %w", err)
+		}
+		same := func(context.Context) (secret.String, error) { return tok, nil }
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var (
+			mu    sync.Mutex
+			first error // in time: the cause, which cancelled the others
+			wg    sync.WaitGroup
+		)
+		for i, o := range roles {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := aws.Exchange(ctx, o, same, cl)
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = fmt.Errorf("profile %s: %w", o.Profile, err)
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+				rs[i] = r
+			}()
+		}
+		wg.Wait()
+		if first != nil {
+			return handover.Set{}, first
+		}
 	}
-	c.result = r
-	return r.Handover(aws.HandoverOptions{
+	c.result = rs[0]
+	return aws.HandoverSeveral(rs, aws.HandoverOptions{
 		CredentialsDir: c.h.credentialsDir,
 		Executable:     c.h.executable,
 		Env:            c.h.env,

@@ -7,6 +7,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/gcp"
 	"github.com/keyless-dev/keyless/internal/option"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,6 +20,9 @@ func CredentialProcessAWS(ctx context.Context, rt Runtime, opts LoginOptions) er
 		return failure.Usage("pass the role: keyless credential-process aws --aws-role ARN", "credential-process aws: --aws-role is required")
 	}
 	opts = onlyCloud(opts, "aws")
+	// One profile's command mints one role, the one named with --aws-role:
+	// a job-wide KEYLESS_AWS_ROLES must not make it assume the others too.
+	opts.Clouds = onlyPrefix{v: opts.clouds(), prefix: "aws-", hide: []string{"aws-roles"}}
 	prog := &progress{w: rt.Stderr, debug: opts.Debug, quiet: !opts.Debug}
 	ctx, cancel := withDeadline(ctx, opts.Timeout)
 	defer cancel()
@@ -89,14 +93,17 @@ func onlyCloud(opts LoginOptions, cloud string) LoginOptions {
 	return opts
 }
 
-// onlyPrefix reads the options whose names start with prefix; the others
-// read as not set.
+// onlyPrefix reads the options whose names start with prefix, but those
+// in hide; the others read as not set.
 type onlyPrefix struct {
 	v      option.Values
 	prefix string
+	hide   []string
 }
 
-func (o onlyPrefix) ok(name string) bool { return strings.HasPrefix(name, o.prefix) }
+func (o onlyPrefix) ok(name string) bool {
+	return strings.HasPrefix(name, o.prefix) && !slices.Contains(o.hide, name)
+}
 
 func (o onlyPrefix) String(name string) string {
 	if !o.ok(name) {

@@ -56,6 +56,9 @@ type Options struct {
 	// AWS_PROFILE in every SDK and the CLI, so the profile would be shadowed.
 	ExportKeys  bool
 	STSEndpoint string // aws-sts-endpoint; else AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL
+	// Roles (aws-roles) are more identities of the login, PROFILE=ROLE_ARN
+	// each: see Several.
+	Roles []string
 
 	// MaxDuration is the granting rule's max-duration; 0 means no limit.
 	MaxDuration time.Duration

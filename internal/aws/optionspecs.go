@@ -24,6 +24,7 @@ func OptionSpecs() []option.Spec {
 		{Name: "aws-profile", Kind: option.String, Category: category, Usage: "write the credentials as this profile in the shared config and credentials files", Default: ""},
 		{Name: "aws-refreshable", Kind: option.Bool, Category: category, Usage: "with aws-profile: write a credential_process profile that mints fresh credentials on demand", Default: "false"},
 		{Name: "aws-export-keys", Kind: option.Bool, Category: category, Usage: "with aws-profile: also export AWS_ACCESS_KEY_ID and friends, which outrank AWS_PROFILE in every SDK (not with aws-refreshable)", Default: "false"},
+		{Name: "aws-roles", Kind: option.List, Category: category, Usage: "more roles in the same login, each PROFILE=ROLE_ARN and written as that profile; needs aws-role with aws-profile, exports no keys, and the matching rule must grant every role; repeatable or comma-separated", Default: ""},
 		{Name: "aws-sts-endpoint", Kind: option.String, Category: category, Usage: "STS base URL (default: the region's; AWS_ENDPOINT_URL_STS also works)", Default: ""},
 	}
 }
@@ -48,5 +49,6 @@ func OptionsFrom(v option.Values) Options {
 		Refreshable:       v.Bool("aws-refreshable"),
 		ExportKeys:        v.Bool("aws-export-keys"),
 		STSEndpoint:       v.String("aws-sts-endpoint"),
+		Roles:             v.List("aws-roles"),
 	}
 }

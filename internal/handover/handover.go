@@ -78,6 +78,10 @@ type Set struct {
 	Outputs    []Var
 	Files      []File
 	Facts      []Fact
+	// Masks are secrets handed over only inside a multi-line file (the
+	// keys of a second AWS profile): no variable or output carries them,
+	// yet they are masked like those that do.
+	Masks []secret.String
 }
 
 // Secrets lists every secret value in the set, for masking.
@@ -88,6 +92,11 @@ func (s Set) Secrets() []secret.String {
 			if v.isSec && !v.secret.Empty() {
 				out = append(out, v.secret)
 			}
+		}
+	}
+	for _, m := range s.Masks {
+		if !m.Empty() {
+			out = append(out, m)
 		}
 	}
 	return out
