@@ -91,7 +91,7 @@ complete1 keyless login --aws-ro
 	}
 	lines := strings.Split(strings.TrimSpace(string(got)), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[0], "-F __keyless_bash_autocomplete keyless") ||
-		lines[1] != "login logout" || lines[2] != "--aws-role" {
+		lines[1] != "login logout" || lines[2] != "--aws-role --aws-roles" {
 		t.Errorf("bash completion:\n%s", got)
 	}
 }
