@@ -26,18 +26,45 @@ import (
 // MaxSize bounds a policy file.
 const MaxSize = 1 << 20
 
-// Load reads and compiles a policy file.
+// Load reads and compiles a policy file. Only a regular file is read: a
+// named pipe, a device or a socket can hold the read open for as long as
+// whoever writes it likes, past every deadline, and no policy needs one.
 func Load(path string) (*Policy, error) {
-	f, err := os.Open(path)
+	// openNoWait: opening a named pipe would wait for a writer before the
+	// file's type could be checked.
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoWait, 0)
 	if err != nil {
 		return nil, failure.Mark(failure.ErrUsage, fmt.Errorf("policy: %w", err), "check the --policy path")
 	}
 	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, failure.Mark(failure.ErrUsage, fmt.Errorf("policy: %w", err), "check the --policy path")
+	}
+	if !info.Mode().IsRegular() {
+		return nil, failure.Usage("write the policy to a file and name that file; keyless reads no policy from a pipe or a device",
+			"policy: %s is not a regular file (%s)", path, fileKind(info.Mode()))
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, failure.Mark(failure.ErrUsage, fmt.Errorf("policy: read %s: %w", path, err), "check the --policy path")
 	}
 	return Parse(path, data)
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	default:
+		return "mode " + m.String()
+	}
 }
 
 // Parse compiles a policy; name is used in error messages (a file name).
