@@ -67,3 +67,62 @@ func TestAttackPolicyFIFOIsRefused(t *testing.T) {
 		t.Error("Google was called")
 	}
 }
+
+// An explicit --credentials-dir that exists was used whoever owned it and
+// whoever could write it: on a shared runner, another user who can write
+// the directory can read what lands there, or swap a credential file for a
+// link before keyless writes it. Such a directory is refused as bad input
+// before any exchange, and nothing is written into it.
+func TestAttackSharedCredentialsDirIsRefused(t *testing.T) {
+	shared := func(mode os.FileMode) func(t *testing.T) string {
+		return func(t *testing.T) string {
+			d := filepath.Join(t.TempDir(), "creds")
+			if err := os.Mkdir(d, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(d, mode); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+	}
+	dirs := map[string]func(t *testing.T) string{
+		"world-writable": shared(0o777),
+		"group-writable": shared(0o770),
+		"another user's": func(t *testing.T) string {
+			if os.Geteuid() != 0 {
+				t.Skip("only root can make a directory another user owns")
+			}
+			d := shared(0o700)(t)
+			if err := os.Chown(d, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		},
+	}
+	for name, mk := range dirs {
+		for _, command := range []string{"login", "exec"} {
+			t.Run(name+"/"+command, func(t *testing.T) {
+				dir := mk(t)
+				j := newGitHubJob(t, allowGCPRule)
+				g := newGoogle(t)
+				args := append(gcpLoginArgs(j.policy, g.URL), "--credentials-dir", dir)
+				args[0] = command
+				if command == "exec" {
+					args = append(args, "--", "true")
+				}
+				code, _, stderr := attack(t, j, nil, nil, args...)
+				if code != 2 || !strings.Contains(stderr, "credentials dir "+dir) || !strings.Contains(stderr, "hint: ") {
+					t.Fatalf("exit %d, want 2 (bad input)\nstderr:\n%s", code, stderr)
+				}
+				if len(g.Calls()) != 0 {
+					t.Error("Google was called")
+				}
+				if left, _ := os.ReadDir(dir); len(left) != 0 {
+					t.Errorf("written into the shared directory: %v", left)
+				}
+				assertNothingWritten(t, j)
+			})
+		}
+	}
+}

@@ -54,8 +54,16 @@ func CredentialsDir(env environ.Env, flag string) (string, error) {
 		return "", failure.Usage("choose a directory outside "+root+", such as one under $RUNNER_TEMP (GitHub) or the system temporary directory",
 			"credentials dir %s is inside the workspace %s, where later steps could upload or cache it", abs, root)
 	}
+	if flag != "" {
+		if err := checkPrivate(abs); err != nil {
+			return "", err
+		}
+	}
 	return abs, nil
 }
+
+// privateHint is how to fix a credentials directory that is not private.
+const privateHint = "give --credentials-dir a directory only keyless's user can write (mkdir -m 700 DIR), or leave it unset for a new private one"
 
 // inWorkspace reports the workspace that path is in, if any.
 func inWorkspace(env environ.Env, path string) (string, bool) {
