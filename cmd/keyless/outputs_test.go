@@ -21,7 +21,7 @@ func TestActionDeclaresEveryOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	rule := strings.Replace(allowAllCloudsRule, `gcp: [{provider: "`+gcpProvider+`"}]`,
-		`gcp: [{provider: "`+gcpProvider+`", service-account: "`+gcpServiceAccount+`"}]`, 1)
+		`gcp: [{provider: "`+gcpProvider+`", service-account: "`+gcpServiceAccount+`"}, {provider: "`+gcpProvider+`", service-account: "again@acme-prod.iam.gserviceaccount.com"}]`, 1)
 	logins := []struct {
 		name string
 		args []string
@@ -30,6 +30,7 @@ func TestActionDeclaresEveryOutput(t *testing.T) {
 		{"google id token", []string{"--output-credentials", "--gcp-token-format", "id_token", "--gcp-id-token-audience", "https://api.acme.example"}},
 		{"google access boundary", []string{"--gcp-access-boundary", boundary}},
 		{"google container file", []string{"--gcp-container-dir", filepath.Join(t.TempDir(), "container")}},
+		{"several Google service accounts", []string{"--gcp-service-accounts", "again=again@acme-prod.iam.gserviceaccount.com"}},
 		{"several AWS roles", []string{"--aws-profile", "deploy", "--aws-roles", "again=arn:aws:iam::111122223333:role/deploy"}},
 	}
 	written := map[string]string{}

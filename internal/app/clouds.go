@@ -187,33 +187,16 @@ func (c *awsCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Clai
 			return handover.Set{}, fmt.Errorf("aws: %w", err)
 		}
 		same := func(context.Context) (secret.String, error) { return tok, nil }
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		var (
-			mu    sync.Mutex
-			first error // in time: the cause, which cancelled the others
-			wg    sync.WaitGroup
-		)
-		for i, o := range roles {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r, err := aws.Exchange(ctx, o, same, cl)
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = fmt.Errorf("profile %s: %w", o.Profile, err)
-					}
-					mu.Unlock()
-					cancel()
-					return
-				}
-				rs[i] = r
-			}()
-		}
-		wg.Wait()
-		if first != nil {
-			return handover.Set{}, first
+		err = concurrently(ctx, len(roles), func(ctx context.Context, i int) error {
+			r, err := aws.Exchange(ctx, roles[i], same, cl)
+			if err != nil {
+				return fmt.Errorf("profile %s: %w", roles[i].Profile, err)
+			}
+			rs[i] = r
+			return nil
+		})
+		if err != nil {
+			return handover.Set{}, err
 		}
 	}
 	c.result = rs[0]
@@ -227,7 +210,10 @@ func (c *awsCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Clai
 
 type gcpCloud struct {
 	o gcp.Options
-	h handoverContext
+	// more are the identities after the first (gcp-service-accounts),
+	// known once Validate has read them.
+	more []gcp.Identity
+	h    handoverContext
 	// result keeps the exchange's outcome for exec's refresh of the
 	// container's token file.
 	result *gcp.Result
@@ -241,14 +227,33 @@ func newGCP(v option.Values, d cloudDeps) *gcpCloud {
 
 func (c *gcpCloud) Cloud() string    { return gcp.Name }
 func (c *gcpCloud) Audience() string { return c.o.Audience() }
-func (c *gcpCloud) Validate() error  { return c.o.Validate() }
 
-// Targets are the provider with the service account, and every delegate the
-// impersonation passes through.
+// Validate checks every identity of gcp-service-accounts as it checks the
+// first.
+func (c *gcpCloud) Validate() error {
+	several, err := c.o.Several()
+	if err != nil {
+		return err
+	}
+	for _, id := range several {
+		if err := id.Options.Validate(); err != nil {
+			return err
+		}
+	}
+	c.o, c.more = several[0].Options, several[1:]
+	return nil
+}
+
+// Targets are the provider with the service account, every delegate the
+// impersonation passes through, and every service account of
+// gcp-service-accounts: each one is held.
 func (c *gcpCloud) Targets() []policy.Target {
 	ts := []policy.Target{gcp.NewTarget(c.o.Provider, c.o.ServiceAccount)}
 	for _, d := range c.o.Delegates {
 		ts = append(ts, gcp.DelegateTarget(c.o.Provider, c.o.ServiceAccount, d))
+	}
+	for _, id := range c.more {
+		ts = append(ts, gcp.NewTarget(id.Options.Provider, id.Options.ServiceAccount))
 	}
 	return ts
 }
@@ -260,13 +265,38 @@ func (c *gcpCloud) Grant(g policy.Grant) {
 	}
 }
 
+// Exchange logs every identity in, concurrently, with one token; any
+// failure fails the whole login before anything is handed over.
 func (c *gcpCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Claims) (handover.Set, error) {
-	r, err := gcp.Exchange(ctx, c.o, gcp.TokenFunc(token), cl)
-	if err != nil {
-		return handover.Set{}, err
+	ids := append([]gcp.Identity{{Name: gcp.FirstName, Options: c.o}}, c.more...)
+	rs := make([]*gcp.Result, len(ids))
+	names := make([]string, len(ids))
+	if len(ids) == 1 {
+		r, err := gcp.Exchange(ctx, c.o, gcp.TokenFunc(token), cl)
+		if err != nil {
+			return handover.Set{}, err
+		}
+		rs[0], names[0] = r, gcp.FirstName
+	} else {
+		tok, err := token(ctx)
+		if err != nil {
+			return handover.Set{}, fmt.Errorf("gcp: %w", err)
+		}
+		same := func(context.Context) (secret.String, error) { return tok, nil }
+		err = concurrently(ctx, len(ids), func(ctx context.Context, i int) error {
+			r, err := gcp.Exchange(ctx, ids[i].Options, same, cl)
+			if err != nil {
+				return fmt.Errorf("identity %s: %w", ids[i].Name, err)
+			}
+			rs[i], names[i] = r, ids[i].Name
+			return nil
+		})
+		if err != nil {
+			return handover.Set{}, err
+		}
 	}
-	c.result = r
-	return r.Handover(gcp.HandoverOptions{
+	c.result = rs[0]
+	return gcp.HandoverSeveral(rs, names, gcp.HandoverOptions{
 		CredentialsDir: c.h.credentialsDir,
 		Executable:     c.h.executable,
 		RefreshArgs:    c.h.processArgs,
@@ -321,6 +351,35 @@ func (c *azureCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Cl
 		Executable:     c.h.executable,
 		Env:            c.h.env,
 	})
+}
+
+// concurrently runs f for 0..n-1 at once and returns the first failure in
+// time (the cause), which cancels the others: their results are thrown
+// away.
+func concurrently(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx, i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // cloud is an exchanger the pipeline can also validate, target and grant.

@@ -19,10 +19,9 @@ func CredentialProcessAWS(ctx context.Context, rt Runtime, opts LoginOptions) er
 	if opts.clouds().String("aws-role") == "" {
 		return failure.Usage("pass the role: keyless credential-process aws --aws-role ARN", "credential-process aws: --aws-role is required")
 	}
-	opts = onlyCloud(opts, "aws")
 	// One profile's command mints one role, the one named with --aws-role:
 	// a job-wide KEYLESS_AWS_ROLES must not make it assume the others too.
-	opts.Clouds = onlyPrefix{v: opts.clouds(), prefix: "aws-", hide: []string{"aws-roles"}}
+	opts = onlyCloud(opts, "aws", "aws-roles")
 	prog := &progress{w: rt.Stderr, debug: opts.Debug, quiet: !opts.Debug}
 	ctx, cancel := withDeadline(ctx, opts.Timeout)
 	defer cancel()
@@ -46,7 +45,9 @@ func CredentialProcessAWS(ctx context.Context, rt Runtime, opts LoginOptions) er
 // SDK does the exchange itself. Failures are printed in that format too, so
 // the SDK reports keyless's message.
 func CredentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) error {
-	err := credentialProcessGCP(ctx, rt, onlyCloud(opts, "gcp"))
+	// One credential file's command is for one service account: a job-wide
+	// KEYLESS_GCP_SERVICE_ACCOUNTS must not add the others.
+	err := credentialProcessGCP(ctx, rt, onlyCloud(opts, "gcp", "gcp-service-accounts"))
 	if err != nil {
 		_, _ = rt.Stdout.Write(gcp.ExecutableFailure(failureCode(err), err.Error()))
 	}
@@ -87,9 +88,10 @@ func credentialProcessGCP(ctx context.Context, rt Runtime, opts LoginOptions) er
 	return err
 }
 
-// onlyCloud hides the other clouds' options: a refresh command is for one.
-func onlyCloud(opts LoginOptions, cloud string) LoginOptions {
-	opts.Clouds = onlyPrefix{v: opts.clouds(), prefix: cloud + "-"}
+// onlyCloud hides the other clouds' options, and hide: a refresh command
+// is for one identity of one cloud.
+func onlyCloud(opts LoginOptions, cloud string, hide ...string) LoginOptions {
+	opts.Clouds = onlyPrefix{v: opts.clouds(), prefix: cloud + "-", hide: hide}
 	return opts
 }
 

@@ -39,6 +39,9 @@ type Options struct {
 	Provider string
 	// ServiceAccount, when set, is impersonated after the STS exchange.
 	ServiceAccount string
+	// ServiceAccounts (gcp-service-accounts) are more identities of the
+	// login, NAME=EMAIL each: see Several.
+	ServiceAccounts []string
 	// Delegates are service account emails in a delegation chain: the
 	// federated principal acts as the first, which acts as the next, …, which
 	// acts as ServiceAccount.

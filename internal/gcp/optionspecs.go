@@ -11,6 +11,7 @@ func OptionSpecs() []option.Spec {
 	return []option.Spec{
 		{Name: "gcp-provider", Kind: option.String, Category: category, Usage: "workload identity provider: projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER", Default: ""},
 		{Name: "gcp-service-account", Kind: option.String, Category: category, Usage: "service account email to impersonate (default: direct federation)", Default: ""},
+		{Name: "gcp-service-accounts", Kind: option.List, Category: category, Usage: "more service accounts in the same login, each NAME=EMAIL, impersonated through gcp-provider, each with its own credential file in GOOGLE_APPLICATION_CREDENTIALS_NAME; the matching rule must grant every one; repeatable or comma-separated", Default: ""},
 		{Name: "gcp-project", Kind: option.String, Category: category, Usage: "project for gcloud and the SDKs (default: the service account's project)", Default: ""},
 		{Name: "gcp-audience", Kind: option.String, Category: category, Usage: "audience of the OIDC token for Google (default: https://iam.googleapis.com/<provider>)", Default: ""},
 		{Name: "gcp-scopes", Kind: option.List, Category: category, Usage: "OAuth scopes for the access token", Default: "https://www.googleapis.com/auth/cloud-platform"},
@@ -34,6 +35,7 @@ func OptionsFrom(v option.Values) Options {
 	return Options{
 		Provider:               v.String("gcp-provider"),
 		ServiceAccount:         v.String("gcp-service-account"),
+		ServiceAccounts:        v.List("gcp-service-accounts"),
 		Project:                v.String("gcp-project"),
 		TokenAudience:          v.String("gcp-audience"),
 		Scopes:                 v.List("gcp-scopes"),
