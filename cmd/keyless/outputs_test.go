@@ -20,7 +20,9 @@ func TestActionDeclaresEveryOutput(t *testing.T) {
 	if err := os.WriteFile(boundary, []byte(`{"accessBoundary":{"accessBoundaryRules":[{"availableResource":"//storage.googleapis.com/projects/_/buckets/acme-site","availablePermissions":["inRole:roles/storage.objectViewer"]}]}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rule := strings.Replace(allowAllCloudsRule, `gcp: [{provider: "`+gcpProvider+`"}]`,
+	rule := strings.Replace(allowAllCloudsRule, `subscription-id: "`+azSub+`"}]`,
+		`subscription-id: "`+azSub+`"}, {tenant-id: "`+azTenant+`", client-id: "`+azAuditClient+`"}]`, 1)
+	rule = strings.Replace(rule, `gcp: [{provider: "`+gcpProvider+`"}]`,
 		`gcp: [{provider: "`+gcpProvider+`", service-account: "`+gcpServiceAccount+`"}, {provider: "`+gcpProvider+`", service-account: "again@acme-prod.iam.gserviceaccount.com"}]`, 1)
 	logins := []struct {
 		name string
@@ -31,11 +33,13 @@ func TestActionDeclaresEveryOutput(t *testing.T) {
 		{"google access boundary", []string{"--gcp-access-boundary", boundary}},
 		{"google container file", []string{"--gcp-container-dir", filepath.Join(t.TempDir(), "container")}},
 		{"several Google service accounts", []string{"--gcp-service-accounts", "again=again@acme-prod.iam.gserviceaccount.com"}},
+		{"several Azure applications", []string{"--azure-clients", "audit=" + azAuditClient}},
 		{"several AWS roles", []string{"--aws-profile", "deploy", "--aws-roles", "again=arn:aws:iam::111122223333:role/deploy"}},
 	}
 	written := map[string]string{}
 	for _, l := range logins {
 		c := newClouds(t)
+		c.entra.ClientID = "" // the second application trusts the job too
 		j := newGitHubJob(t, rule)
 		args := append([]string{"login", "--policy", j.policy}, c.endpoints()...)
 		args = append(args, c.targets()...)

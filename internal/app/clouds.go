@@ -55,15 +55,17 @@ func cloudKinds() []cloudKind {
 			build:     func(v option.Values, d cloudDeps) cloud { return newAWS(v, d) },
 		},
 		{
-			specs:     gcp.OptionSpecs,
-			requested: func(v option.Values) bool { return v.String("gcp-provider") != "" },
-			granted:   func(g policy.Grant) bool { return g.Has(gcp.Name) },
-			build:     func(v option.Values, d cloudDeps) cloud { return newGCP(v, d) },
+			specs: gcp.OptionSpecs,
+			requested: func(v option.Values) bool {
+				return v.String("gcp-provider") != "" || len(v.List("gcp-service-accounts")) > 0
+			},
+			granted: func(g policy.Grant) bool { return g.Has(gcp.Name) },
+			build:   func(v option.Values, d cloudDeps) cloud { return newGCP(v, d) },
 		},
 		{
 			specs: azure.OptionSpecs,
 			requested: func(v option.Values) bool {
-				return v.String("azure-client-id") != "" || v.String("azure-tenant-id") != ""
+				return v.String("azure-client-id") != "" || v.String("azure-tenant-id") != "" || len(v.List("azure-clients")) > 0
 			},
 			granted: func(g policy.Grant) bool { return g.Has(azure.Name) },
 			build:   func(v option.Values, d cloudDeps) cloud { return newAzure(v, d) },
@@ -306,7 +308,10 @@ func (c *gcpCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Clai
 }
 
 type azureCloud struct {
-	o      azure.Options
+	o azure.Options
+	// more are the applications after the first (azure-clients), known
+	// once Validate has read them.
+	more   []azure.Identity
 	h      handoverContext
 	result *azure.Result
 }
@@ -319,34 +324,89 @@ func newAzure(v option.Values, d cloudDeps) *azureCloud {
 
 func (c *azureCloud) Cloud() string    { return azure.Name }
 func (c *azureCloud) Audience() string { return c.o.Audience() }
-func (c *azureCloud) Validate() error  { return c.o.Validate() }
 
-// Targets is the application in its tenant.
-func (c *azureCloud) Targets() []policy.Target {
-	return []policy.Target{azure.NewTarget(c.o.TenantID, c.o.ClientID)}
-}
-
-func (c *azureCloud) Grant(g policy.Grant) {
-	for _, a := range policy.Entries[azure.Grant](g) {
-		if c.o.ClientID == "" && c.o.TenantID == "" {
-			c.o.TenantID, c.o.ClientID = a.TenantID, a.ClientID
-		}
-		if a.TenantID == c.o.TenantID && a.ClientID == c.o.ClientID {
-			if c.o.SubscriptionID == "" {
-				c.o.SubscriptionID = a.SubscriptionID
-			}
-			return
-		}
-	}
-}
-
-func (c *azureCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Claims) (handover.Set, error) {
-	r, err := azure.Exchange(ctx, c.o, azure.TokenFunc(token), cl)
+// Validate checks every application of azure-clients as it checks the
+// first.
+func (c *azureCloud) Validate() error {
+	several, err := c.o.Several()
 	if err != nil {
-		return handover.Set{}, err
+		return err
 	}
-	c.result = r
-	return r.Handover(azure.HandoverOptions{
+	for _, id := range several {
+		if err := id.Options.Validate(); err != nil {
+			return err
+		}
+	}
+	c.o, c.more = several[0].Options, several[1:]
+	return nil
+}
+
+// Targets are the application in its tenant, and every application of
+// azure-clients: each one is held.
+func (c *azureCloud) Targets() []policy.Target {
+	ts := []policy.Target{azure.NewTarget(c.o.TenantID, c.o.ClientID)}
+	for _, id := range c.more {
+		ts = append(ts, azure.NewTarget(id.Options.TenantID, id.Options.ClientID))
+	}
+	return ts
+}
+
+// Grant applies what the policy allows: the application when none was
+// asked for, and each application's subscription when none was given.
+func (c *azureCloud) Grant(g policy.Grant) {
+	gs := policy.Entries[azure.Grant](g)
+	if c.o.ClientID == "" && c.o.TenantID == "" && len(gs) > 0 {
+		c.o.TenantID, c.o.ClientID = gs[0].TenantID, gs[0].ClientID
+	}
+	apps := []*azure.Options{&c.o}
+	for i := range c.more {
+		apps = append(apps, &c.more[i].Options)
+	}
+	for _, o := range apps {
+		for _, a := range gs {
+			if a.TenantID == o.TenantID && a.ClientID == o.ClientID {
+				if o.SubscriptionID == "" {
+					o.SubscriptionID = a.SubscriptionID
+				}
+				break
+			}
+		}
+	}
+}
+
+// Exchange proves every application, concurrently, with one token (the
+// one the token file then holds); any failure fails the whole login
+// before anything is handed over.
+func (c *azureCloud) Exchange(ctx context.Context, token tokenFunc, cl claims.Claims) (handover.Set, error) {
+	ids := append([]azure.Identity{{Name: azure.FirstName, Options: c.o}}, c.more...)
+	rs := make([]*azure.Result, len(ids))
+	names := make([]string, len(ids))
+	if len(ids) == 1 {
+		r, err := azure.Exchange(ctx, c.o, azure.TokenFunc(token), cl)
+		if err != nil {
+			return handover.Set{}, err
+		}
+		rs[0], names[0] = r, azure.FirstName
+	} else {
+		tok, err := token(ctx)
+		if err != nil {
+			return handover.Set{}, fmt.Errorf("azure: %w", err)
+		}
+		same := func(context.Context) (secret.String, error) { return tok, nil }
+		err = concurrently(ctx, len(ids), func(ctx context.Context, i int) error {
+			r, err := azure.Exchange(ctx, ids[i].Options, same, cl)
+			if err != nil {
+				return fmt.Errorf("application %s: %w", ids[i].Name, err)
+			}
+			rs[i], names[i] = r, ids[i].Name
+			return nil
+		})
+		if err != nil {
+			return handover.Set{}, err
+		}
+	}
+	c.result = rs[0]
+	return azure.HandoverSeveral(rs, names, azure.HandoverOptions{
 		CredentialsDir: c.h.credentialsDir,
 		Executable:     c.h.executable,
 		Env:            c.h.env,

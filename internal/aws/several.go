@@ -48,7 +48,7 @@ func (o Options) Several() ([]Options, error) {
 		profile, role, ok := strings.Cut(entry, "=")
 		profile, role = strings.TrimSpace(profile), strings.TrimSpace(role)
 		if !ok || !isProfileName(profile) || !isRoleARN(role) {
-			return nil, failure.Usage(rolesHint, "aws: --aws-roles %q is not PROFILE=ROLE_ARN", clip(entry, 200))
+			return nil, failure.Usage(rolesHint, "aws: --aws-roles %q is not PROFILE=ROLE_ARN", failure.Clip(entry, 200))
 		}
 		if slices.Contains(profiles, profile) {
 			return nil, failure.Usage("give each role a profile of its own", "aws: profile %q is named twice", profile)
@@ -61,13 +61,6 @@ func (o Options) Several() ([]Options, error) {
 		out = append(out, x)
 	}
 	return out, nil
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // identityJSON is one entry of OutputIdentities.

@@ -48,6 +48,9 @@ type Options struct {
 	Scopes           []string // azure-scopes: default the cloud's Resource Manager
 	AuthorityHost    string   // azure-authority-host: overrides the cloud's
 	CLILogin         string   // azure-cli-login: auto (default), true, false
+	// Clients (azure-clients) are more applications of the login,
+	// NAME=CLIENT_ID[/SUBSCRIPTION_ID] each: see Several.
+	Clients []string
 
 	HTTPClient *http.Client
 	Now        func() time.Time

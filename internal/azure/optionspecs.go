@@ -11,6 +11,7 @@ func OptionSpecs() []option.Spec {
 	return []option.Spec{
 		{Name: "azure-client-id", Kind: option.String, Category: category, Usage: "application (client) ID of the Entra app or managed identity", Default: ""},
 		{Name: "azure-tenant-id", Kind: option.String, Category: category, Usage: "directory (tenant) ID", Default: ""},
+		{Name: "azure-clients", Kind: option.List, Category: category, Usage: "more applications of the same tenant in the same login, each NAME=CLIENT_ID[/SUBSCRIPTION_ID], exported as AZURE_CLIENT_ID_NAME and ARM_CLIENT_ID_NAME beside the one federated token file; the matching rule must grant every one; repeatable or comma-separated", Default: ""},
 		{Name: "azure-subscription-id", Kind: option.String, Category: category, Usage: "subscription ID for az and Terraform", Default: ""},
 		{Name: "azure-cloud", Kind: option.String, Category: category, Usage: "public, usgovernment or china: sets the authority host and the default audience", Default: "public"},
 		{Name: "azure-audience", Kind: option.String, Category: category, Usage: "audience of the OIDC token for Entra (default: the cloud's, e.g. api://AzureADTokenExchange)", Default: ""},
@@ -32,5 +33,6 @@ func OptionsFrom(v option.Values) Options {
 		Scopes:           v.List("azure-scopes"),
 		AuthorityHost:    v.String("azure-authority-host"),
 		CLILogin:         v.String("azure-cli-login"),
+		Clients:          v.List("azure-clients"),
 	}
 }
