@@ -316,3 +316,79 @@ func TestSeveralAWSRolesRefreshable(t *testing.T) {
 		t.Errorf("the refreshes assumed %v; want one role each", refreshed)
 	}
 }
+
+// TestMoreIdentitiesNeedTheFirst: aws-roles, gcp-service-accounts and
+// azure-clients add to a first identity; without it the login is bad
+// input (exit 2), never silently a login without them.
+func TestMoreIdentitiesNeedTheFirst(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"aws-roles without aws-role", []string{"--aws-roles", "audit=" + auditRole, "--aws-profile", "deploy"}, "--aws-roles adds to --aws-role"},
+		{"aws-roles without aws-profile", []string{"--aws-role", deployRole, "--aws-roles", "audit=" + auditRole}, "--aws-roles needs --aws-profile"},
+		{"gcp-service-accounts without gcp-provider", []string{"--aws-role", deployRole, "--gcp-service-accounts", "audit=" + auditServiceAccount}, "no workload identity provider"},
+		{"azure-clients without azure-client-id", []string{"--aws-role", deployRole, "--azure-clients", "audit=" + azAuditClient}, "--azure-clients adds to --azure-client-id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := newGitHubJob(t, allowDeployAndAuditRule)
+			sts := stsfake.New()
+			defer sts.Close()
+			args := append([]string{"login", "--policy", j.policy, "--aws-region", "eu-west-1", "--aws-sts-endpoint", sts.URL}, tt.args...)
+			code, _, stderr := runCLI(t, j.env, "", args...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d, want 2 with %q\n%s", code, tt.want, stderr)
+			}
+			if n := len(sts.Calls()); n != 0 {
+				t.Errorf("%d STS calls", n)
+			}
+		})
+	}
+}
+
+// TestExecSeveralAWSRoles: exec's command sees every profile, and they go
+// when it ends; the user's own profile stays.
+func TestExecSeveralAWSRoles(t *testing.T) {
+	bin := keylessBinary(t)
+	job := newGitLabJob(t, "sts.amazonaws.com")
+	sts := stsfake.New()
+	defer sts.Close()
+	cfg := filepath.Join(t.TempDir(), "config")
+	const other = "[profile other]\nregion = us-east-1\n"
+	if err := os.WriteFile(cfg, []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	creds := filepath.Join(filepath.Dir(cfg), "credentials")
+	policy := strings.Replace(string(mustRead(t, job.policy)), `role: "arn:aws:iam::111122223333:role/deploy"`,
+		`role: "arn:aws:iam::111122223333:role/deploy"}, {role: "`+auditRole+`"`, 1)
+	if !strings.Contains(policy, auditRole) {
+		t.Fatalf("the job's policy grants no deploy role to add audit to:\n%s", policy)
+	}
+	if err := os.WriteFile(job.policy, []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "exec", "--policy", job.policy, "--aws-role", deployRole, "--aws-region", "eu-west-1",
+		"--aws-sts-endpoint", sts.URL, "--aws-profile", "ci", "--aws-roles", "audit="+auditRole, "--",
+		"sh", "-c", `grep -q '^\[profile ci\]' "$AWS_CONFIG_FILE" && grep -q '^\[profile audit\]' "$AWS_CONFIG_FILE" && grep -q '^\[audit\]' "$AWS_SHARED_CREDENTIALS_FILE"`)
+	cmd.Env = append(job.env, "AWS_CONFIG_FILE="+cfg, "AWS_SHARED_CREDENTIALS_FILE="+creds)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the command did not find both profiles: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(cfg); err != nil || string(b) != other {
+		t.Errorf("config after exec: %q (%v)", b, err)
+	}
+	if _, err := os.Stat(creds); !os.IsNotExist(err) {
+		t.Errorf("credentials file left after exec (%v)", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
