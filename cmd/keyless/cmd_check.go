@@ -65,6 +65,7 @@ func checkOptionsFrom(cmd *cli.Command, s streams) app.CheckOptions {
 	return app.CheckOptions{
 		PolicyPath: cmd.String("policy"),
 		ClaimsFile: cmd.String("claims"),
+		Issuers:    list(cmd, "issuer"),
 		Stdin:      s.in,
 		Targets:    lines(cmd.StringSlice("target")),
 		Set:        lines(cmd.StringSlice("set")),

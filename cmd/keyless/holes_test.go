@@ -100,3 +100,45 @@ func TestAttackNegativeDurationIsBadInput(t *testing.T) {
 		})
 	}
 }
+
+// keyless check --claims FILE --issuer X ignored --issuer: claims from
+// another issuer were checked (and allowed) as though the flag were not
+// there, and claims without iss never matched a rule. For JSON claims
+// --issuer now names the issuer they are checked as coming from, as a
+// token's is.
+func TestAttackCheckClaimsIgnoreIssuer(t *testing.T) {
+	const github = "https://token.actions.githubusercontent.com"
+	data, err := os.ReadFile(exampleClaims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noIss := strings.Replace(string(data), `"iss": "`+github+`",`, "", 1)
+	if noIss == string(data) {
+		t.Fatalf("%s has no iss line to remove", exampleClaims)
+	}
+	tests := []struct {
+		name, stdin string
+		issuers     []string
+		code        int
+		want        string
+	}{
+		{"another issuer's claims", string(data), []string{"https://gitlab.corp.example"}, 4, `the claims' iss "` + github + `" is not the issuer --issuer names (https://gitlab.corp.example)`},
+		{"the issuer's claims", string(data), []string{"https://gitlab.corp.example", github}, 0, "decision: ALLOWED"},
+		{"claims without iss", noIss, []string{github}, 0, "decision: ALLOWED"},
+		{"claims without iss, two issuers", noIss, []string{github, "https://gitlab.corp.example"}, 2, "the claims have no iss, and 2 issuers were given"},
+		{"an issuer with a password", string(data), []string{"https://ci:" + issuerPasswordCanary + "@gitlab.example.com"}, 2, "gitlab.example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"check", "--policy", examplePolicy, "--claims", "-"}
+			for _, iss := range tt.issuers {
+				args = append(args, "--issuer", iss)
+			}
+			code, stdout, stderr := runCLI(t, nil, tt.stdin, args...)
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
+				t.Errorf("exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", code, tt.code, tt.want, stdout, stderr)
+			}
+			assertNoSecrets(t, "stderr", stderr, []string{issuerPasswordCanary})
+		})
+	}
+}

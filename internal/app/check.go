@@ -14,6 +14,7 @@ import (
 	"github.com/keyless-dev/keyless/internal/failure"
 	"github.com/keyless-dev/keyless/internal/policy"
 	"github.com/keyless-dev/keyless/internal/sink"
+	"github.com/keyless-dev/keyless/internal/transport"
 )
 
 // CheckOptions are the options of `keyless check`.
@@ -29,6 +30,10 @@ type CheckOptions struct {
 	// not). Source describes where they came from, for the header.
 	Claims func(ctx context.Context) (claims.Claims, error)
 	Source string
+	// Issuers are --issuer values. For JSON claims they name the issuer
+	// the claims are checked as coming from (issuerOfClaims); a token is
+	// verified against them (TokenInput.Issuers).
+	Issuers []string
 	// Targets are --target values: aws:ARN[,chain=ARN],
 	// gcp:PROVIDER[,SA[,delegate=SA]], azure:TENANT/CLIENT.
 	Targets []string
@@ -71,6 +76,11 @@ func Check(ctx context.Context, o CheckOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.Claims == nil {
+		if c, err = issuerOfClaims(c, o.Issuers); err != nil {
+			return err
+		}
+	}
 	d := p.Evaluate(c, targets...)
 	if asJSON {
 		err = policy.WriteJSON(stdout, d)
@@ -91,6 +101,45 @@ func Check(ctx context.Context, o CheckOptions, stdout io.Writer) error {
 		hint = "a rule matches but none grants the target: fix the ✗ conditions of the rule that should grant it, or add the target to a matching rule's grant"
 	}
 	return failure.New(failure.ErrDenied, hint, "check: %s", d.Reason)
+}
+
+// issuerOfClaims applies --issuer to JSON claims as login applies it to a
+// token: claims without iss are checked as coming from the one --issuer
+// given, and claims whose iss is none of them are refused as a token from
+// another issuer would be (exit 4), rather than checked as if the flag
+// were not there.
+func issuerOfClaims(c claims.Claims, issuers []string) (claims.Claims, error) {
+	if len(issuers) == 0 {
+		return c, nil
+	}
+	if err := checkIssuerFlags(issuers); err != nil {
+		return nil, err
+	}
+	iss := c.String("iss")
+	if iss == "" {
+		if len(issuers) > 1 {
+			return nil, failure.Usage("give one --issuer, or add the iss claim to the claims",
+				"check: the claims have no iss, and %d issuers were given", len(issuers))
+		}
+		c = c.Clone()
+		c["iss"] = issuers[0]
+		return c, nil
+	}
+	for _, want := range issuers {
+		if iss == want {
+			return c, nil
+		}
+	}
+	return nil, failure.New(failure.ErrVerify, "check claims of a token from that issuer, or drop --issuer to check these claims as they are",
+		"check: the claims' iss %q is not the issuer --issuer names (%s)", transport.ShowURL(iss), showURLs(issuers))
+}
+
+func showURLs(us []string) string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = transport.ShowURL(u)
+	}
+	return strings.Join(out, ", ")
 }
 
 func parseTargets(ts []string) ([]policy.Target, error) {
